@@ -1,0 +1,11 @@
+# Compiler flags for the per-ISA kernel instantiation files.
+set(SHIFTNN_ISA_LIST "")
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "x86_64|AMD64|amd64")
+  set(SHIFTNN_ISA_LIST sse2 avx2 avx512f)
+  set(SHIFTNN_FLAGS_sse2 -msse2)
+  set(SHIFTNN_FLAGS_avx2 -mavx2 -mfma)
+  set(SHIFTNN_FLAGS_avx512f -mavx512f -mfma)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "aarch64|arm64")
+  set(SHIFTNN_ISA_LIST neon64)
+  set(SHIFTNN_FLAGS_neon64 "")
+endif()

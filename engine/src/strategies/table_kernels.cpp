@@ -1,0 +1,70 @@
+// copy, roll and deform: SIMD kernels from the per-ISA table, split over threads.
+#include <cstdlib>
+#include <vector>
+
+#include "../parallel.hpp"
+#include "executor.hpp"
+#include "kernels/kernel_table.hpp"
+
+namespace shiftnn::detail {
+namespace {
+
+class TableKernelExecutor final : public ShiftExecutor {
+ public:
+  TableKernelExecutor(const kernels::ShiftGeometry& g, int threads, kernels::ShiftKernel kernel,
+                      std::string name, bool needs_scratch)
+      : g_(g), threads_(threads), kernel_(kernel), name_(std::move(name)),
+        needs_scratch_(needs_scratch) {}
+
+  void run(const float* src, float* dst) const override {
+    const kernels::ShiftArgs args{&g_, src, dst};
+    const int64_t items = kernels::shift_work_items(g_);
+    parallel_for(items, threads_, [&](int64_t begin, int64_t end, int) {
+      if (!needs_scratch_) {
+        kernel_(args, begin, end, nullptr);
+        return;
+      }
+      const size_t bytes = ((g_.scratch_floats * sizeof(float) + 63) / 64) * 64;
+      float* scratch = static_cast<float*>(std::aligned_alloc(64, bytes));
+      kernel_(args, begin, end, scratch);
+      std::free(scratch);
+    });
+  }
+
+  std::string kernel_name() const override { return name_; }
+
+ private:
+  const kernels::ShiftGeometry& g_;
+  int threads_;
+  kernels::ShiftKernel kernel_;
+  std::string name_;
+  bool needs_scratch_;
+};
+
+bool nchw(const kernels::ShiftGeometry& g) { return g.layout == kernels::Layout::nchw; }
+
+}  // namespace
+
+#define SHIFTNN_PICK(g, op, scratch)                                                         \
+  std::make_unique<TableKernelExecutor>(                                                      \
+      g, threads,                                                                             \
+      nchw(g) ? kernels::active_kernels().op##_nchw : kernels::active_kernels().op##_nhwc,    \
+      nchw(g) ? SHIFTNN_KERNEL_NAME(op##_nchw, kernels::active_isa())                         \
+              : SHIFTNN_KERNEL_NAME(op##_nhwc, kernels::active_isa()),                        \
+      scratch)
+
+std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads) {
+  return SHIFTNN_PICK(g, shift_copy, false);
+}
+
+std::unique_ptr<ShiftExecutor> make_roll_executor(const kernels::ShiftGeometry& g, int threads) {
+  return SHIFTNN_PICK(g, shift_roll, true);
+}
+
+std::unique_ptr<ShiftExecutor> make_deform_executor(const kernels::ShiftGeometry& g, int threads) {
+  return SHIFTNN_PICK(g, shift_deform, false);
+}
+
+#undef SHIFTNN_PICK
+
+}  // namespace shiftnn::detail

@@ -1,0 +1,83 @@
+#include "kernels/shift_geometry.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+#include <utility>
+
+namespace shiftnn::kernels {
+namespace {
+
+// Every |d| >= size gives the same output as |d| == size (all positions take the
+// boundary value), except circular, which wraps.
+int32_t normalise(float d, int64_t size, Boundary b) {
+  auto v = static_cast<int64_t>(d);
+  if (b == Boundary::circular) {
+    int64_t m = v % size;
+    return static_cast<int32_t>(m < 0 ? m + size : m);
+  }
+  return static_cast<int32_t>(std::clamp<int64_t>(v, -size, size));
+}
+
+std::vector<float> make_mask(const ShiftGeometry& g, int32_t dh, int32_t dw) {
+  int64_t plane = g.plane();
+  std::vector<float> mask(static_cast<size_t>(plane + kMaxVectorFloats));
+  for (int64_t i = 0; i < plane + kMaxVectorFloats; ++i) {
+    int64_t q = i % plane, hh = q / g.w, ww = q % g.w;
+    int64_t hs = hh - dh, ws = ww - dw;
+    mask[i] = (hs >= 0 && hs < g.h && ws >= 0 && ws < g.w) ? 1.0f : 0.0f;
+  }
+  return mask;
+}
+
+}  // namespace
+
+ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, Layout layout,
+                                  Boundary boundary, const std::vector<float>& dh,
+                                  const std::vector<float>& dw) {
+  assert(static_cast<int64_t>(dh.size()) == c && static_cast<int64_t>(dw.size()) == c);
+  ShiftGeometry g;
+  g.n = n, g.c = c, g.h = h, g.w = w;
+  g.layout = layout;
+  g.boundary = boundary;
+  g.fdh = dh, g.fdw = dw;
+  for (int64_t i = 0; i < c; ++i) {
+    if (std::floor(dh[i]) != dh[i] || std::floor(dw[i]) != dw[i]) g.integer = false;
+  }
+  if (!g.integer) return g;
+
+  g.dh.resize(c), g.dw.resize(c);
+  for (int64_t i = 0; i < c; ++i) {
+    g.dh[i] = normalise(dh[i], h, boundary);
+    g.dw[i] = normalise(dw[i], w, boundary);
+    g.pad_h = std::max(g.pad_h, std::abs(g.dh[i]));
+    g.pad_w = std::max(g.pad_w, std::abs(g.dw[i]));
+  }
+  std::map<std::pair<int32_t, int32_t>, int32_t> mask_of;
+  bool want_masks = layout == Layout::nchw &&
+                    (boundary == Boundary::zero || boundary == Boundary::keep);
+  for (int64_t i = 0; i < c; ++i) {
+    if (!g.runs.empty() && g.runs.back().dh == g.dh[i] && g.runs.back().dw == g.dw[i]) {
+      g.runs.back().c_end = i + 1;
+      continue;
+    }
+    ChannelRun run{i, i + 1, g.dh[i], g.dw[i], -1};
+    if (want_masks) {
+      auto key = std::make_pair(run.dh, run.dw);
+      auto it = mask_of.find(key);
+      if (it == mask_of.end()) {
+        it = mask_of.emplace(key, static_cast<int32_t>(g.masks.size())).first;
+        g.masks.push_back(make_mask(g, run.dh, run.dw));
+      }
+      run.mask = it->second;
+    }
+    g.runs.push_back(run);
+  }
+  g.scratch_floats = layout == Layout::nchw ? (h + 2 * g.pad_h) * (w + 2 * g.pad_w)
+                                            : (w + 2 * g.pad_w) * c;
+  return g;
+}
+
+}  // namespace shiftnn::kernels

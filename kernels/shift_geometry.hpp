@@ -1,0 +1,54 @@
+#pragma once
+// A shift prepared for the kernels: integer displacements normalised, channels
+// grouped into runs of equal displacement, and per-displacement masks.
+// Plain data, no SIMD types: the engine builds it once and passes it to any kernel.
+#include <cstdint>
+#include <vector>
+
+namespace shiftnn::kernels {
+
+enum class Boundary { zero, replicate, keep, circular };
+enum class Layout { nchw, nhwc };
+
+// Consecutive channels [c_begin, c_end) sharing one displacement.
+struct ChannelRun {
+  int64_t c_begin = 0, c_end = 0;
+  int32_t dh = 0, dw = 0;  // normalised: |d| <= size (zero/keep/replicate), [0, size) (circular)
+  int32_t mask = -1;       // index into ShiftGeometry::masks, or -1
+};
+
+// Widest vector any kernel uses, in floats; masks carry this many extra entries.
+constexpr int64_t kMaxVectorFloats = 16;
+
+struct ShiftGeometry {
+  int64_t n = 0, c = 0, h = 0, w = 0;
+  Layout layout = Layout::nchw;
+  Boundary boundary = Boundary::zero;
+  bool integer = true;
+  std::vector<int32_t> dh, dw;    // per channel, normalised (integer specs)
+  std::vector<float> fdh, fdw;    // per channel, as given (fractional specs)
+  std::vector<ChannelRun> runs;   // integer specs
+  // nchw, zero/keep: for each distinct displacement, 1.0f where the plane position
+  // (index mod h*w) has its source inside the image, 0.0f elsewhere; h*w + kMaxVectorFloats
+  // entries so a vector load at any phase stays inside.
+  std::vector<std::vector<float>> masks;
+  // Per-thread scratch the roll kernels pad into, in floats:
+  // nchw (h + 2*pad_h) * (w + 2*pad_w); nhwc (w + 2*pad_w) * c.
+  int64_t scratch_floats = 0;
+  int32_t pad_h = 0, pad_w = 0;  // max |dh|, max |dw| over channels (integer specs)
+
+  int64_t plane() const { return h * w; }
+  int64_t elements() const { return n * c * h * w; }
+};
+
+// dh/dw: one entry per channel (fractional allowed when boundary != keep).
+ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, Layout layout,
+                                  Boundary boundary, const std::vector<float>& dh,
+                                  const std::vector<float>& dw);
+
+// Work items a shift kernel splits over threads: planes (n*c) in nchw, rows (n*h) in nhwc.
+inline int64_t shift_work_items(const ShiftGeometry& g) {
+  return g.layout == Layout::nchw ? g.n * g.c : g.n * g.h;
+}
+
+}  // namespace shiftnn::kernels

@@ -1,0 +1,22 @@
+#pragma once
+// Fills a KernelTable with every kernel of SHIFTNN_KERNEL_LIST for one xsimd Arch.
+// Included only by the per-ISA files in kernels/isa/.
+#include "kernels/kernel_table.hpp"
+#include "kernels/simd/grid_sample.hpp"
+#include "kernels/simd/shift_copy.hpp"
+#include "kernels/simd/shift_deform.hpp"
+#include "kernels/simd/shift_roll.hpp"
+
+namespace shiftnn::kernels::simd {
+
+template <class Arch>
+KernelTable make_table(Isa isa) {
+  KernelTable t{};
+  t.isa = isa;
+#define SHIFTNN_TABLE_ENTRY(name, type, what) t.name = &name<Arch>;
+  SHIFTNN_KERNEL_LIST(SHIFTNN_TABLE_ENTRY)
+#undef SHIFTNN_TABLE_ENTRY
+  return t;
+}
+
+}  // namespace shiftnn::kernels::simd

@@ -1,0 +1,63 @@
+#pragma once
+// Copy and fill loops shared by the kernels, written once on the xsimd Arch.
+// Sizes are in floats.
+#include <cstdint>
+
+#include <xsimd/xsimd.hpp>
+
+namespace shiftnn::kernels::simd {
+
+template <class Arch>
+using Batch = xsimd::batch<float, Arch>;
+
+template <class Arch>
+constexpr int64_t lanes() {
+  return static_cast<int64_t>(Batch<Arch>::size);
+}
+
+// dst[0, n) = src[0, n); the ranges do not overlap. The next vector is loaded before
+// the current one is stored: a store followed by a load one float further on, with
+// src and dst equally aligned mod 4 KiB, would otherwise stall on 4K aliasing.
+// The last partial vector overlaps the previous one instead of a scalar tail.
+template <class Arch>
+inline void copy_floats(const float* src, float* dst, int64_t n) {
+  constexpr int64_t V = lanes<Arch>();
+  if (n < V) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
+    return;
+  }
+  int64_t i = 0;
+  if (n >= 4 * V) {
+    auto a0 = Batch<Arch>::load_unaligned(src), a1 = Batch<Arch>::load_unaligned(src + V);
+    auto a2 = Batch<Arch>::load_unaligned(src + 2 * V), a3 = Batch<Arch>::load_unaligned(src + 3 * V);
+    for (; i + 8 * V <= n; i += 4 * V) {
+      auto b0 = Batch<Arch>::load_unaligned(src + i + 4 * V);
+      auto b1 = Batch<Arch>::load_unaligned(src + i + 5 * V);
+      auto b2 = Batch<Arch>::load_unaligned(src + i + 6 * V);
+      auto b3 = Batch<Arch>::load_unaligned(src + i + 7 * V);
+      a0.store_unaligned(dst + i), a1.store_unaligned(dst + i + V);
+      a2.store_unaligned(dst + i + 2 * V), a3.store_unaligned(dst + i + 3 * V);
+      a0 = b0, a1 = b1, a2 = b2, a3 = b3;
+    }
+    a0.store_unaligned(dst + i), a1.store_unaligned(dst + i + V);
+    a2.store_unaligned(dst + i + 2 * V), a3.store_unaligned(dst + i + 3 * V);
+    i += 4 * V;
+  }
+  for (; i + V <= n; i += V) Batch<Arch>::load_unaligned(src + i).store_unaligned(dst + i);
+  if (i < n) Batch<Arch>::load_unaligned(src + n - V).store_unaligned(dst + n - V);
+}
+
+template <class Arch>
+inline void fill_floats(float* dst, int64_t n, float value) {
+  constexpr int64_t V = lanes<Arch>();
+  if (n < V) {
+    for (int64_t i = 0; i < n; ++i) dst[i] = value;
+    return;
+  }
+  const Batch<Arch> v(value);
+  int64_t i = 0;
+  for (; i + V <= n; i += V) v.store_unaligned(dst + i);
+  if (i < n) v.store_unaligned(dst + n - V);
+}
+
+}  // namespace shiftnn::kernels::simd

@@ -1,0 +1,116 @@
+// The main job for now: what this machine runs, the seed's example through all
+// five strategies, then every strategy timed on the standard shape suite.
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include <omp.h>
+
+#include "cli_support.hpp"
+#include "shiftnn/shift.hpp"
+#include "shiftnn/system_info.hpp"
+#include "timing.hpp"
+#include "torch_print.hpp"
+
+namespace shiftnn::cli {
+namespace {
+
+// The seed's input: channel pairs (row index, column index), 1x8x5x5.
+Tensor seed_input() {
+  Tensor x({1, 8, 5, 5});
+  for (int64_t c = 0; c < 8; ++c) {
+    for (int64_t h = 0; h < 5; ++h) {
+      for (int64_t w = 0; w < 5; ++w) x.data()[(c * 5 + h) * 5 + w] = c % 2 == 0 ? h : w;
+    }
+  }
+  return x;
+}
+
+void show_seed_example() {
+  const Tensor x = seed_input();
+  const ShiftSpec spec = parse_pattern("quad", 8, Boundary::keep);
+  std::printf("\nThe seed's example: 1x8x5x5, pattern quad, boundary keep (method 1, slicing)\n");
+  Tensor first;
+  for (Strategy s : all_strategies()) {
+    Tensor y(x.shape());
+    ShiftOp op(x.shape(), Layout::nchw, spec, {s, 1});
+    op.run(x.view(), y.view());
+    if (s == Strategy::copy) {
+      std::printf("%s\n\n", torch_format(y).c_str());
+      first = std::move(y);
+      std::printf("  %-10s %-28s bit-exact with copy\n", "strategy", "kernel");
+    }
+    const bool same =
+        std::memcmp(first.data(), y.data(), static_cast<size_t>(y.elements()) * sizeof(float)) == 0;
+    std::printf("  %-10s %-28s %s\n", strategy_name(s), op.kernel_name().c_str(),
+                same ? "yes" : "NO");
+  }
+}
+
+void time_suite(bool include_dram, int threads) {
+  std::vector<Shape> suite = {{1, 8, 5, 5},     {1, 96, 56, 56},   {1, 192, 28, 28},
+                              {1, 384, 14, 14}, {1, 768, 7, 7},    {1, 768, 14, 14},
+                              {8, 96, 56, 56},  {32, 64, 32, 32}};
+  if (include_dram) suite.push_back({64, 256, 56, 56});
+  std::printf("\nEvery strategy on the shape suite: quad, boundary zero, nchw, %d thread%s\n",
+              threads, threads == 1 ? "" : "s");
+  std::printf("median us; GB/s counts bytes read + written; x memcpy = memcpy time / strategy "
+              "time; * fastest\n\n");
+  std::printf("%-14s %10s", "shape", "memcpy");
+  for (Strategy s : all_strategies()) std::printf(" %24s", strategy_name(s));
+  std::printf("\n");
+  std::mt19937 rng(1);
+  std::uniform_real_distribution<float> dist(-1, 1);
+  for (const Shape& shape : suite) {
+    Tensor x(shape), y(shape);
+    for (int64_t i = 0; i < x.elements(); ++i) x.data()[i] = dist(rng);
+    const double bytes = 2.0 * x.elements() * sizeof(float);
+    const size_t n = static_cast<size_t>(x.elements());
+    const double memcpy_us = median_microseconds([&] {
+#pragma omp parallel num_threads(threads)
+      {
+        const size_t t = omp_get_thread_num(), T = omp_get_num_threads();
+        const size_t b = n * t / T, e = n * (t + 1) / T;
+        std::memcpy(y.data() + b, x.data() + b, (e - b) * sizeof(float));
+      }
+    });
+    const ShiftSpec spec = parse_pattern("quad", shape.c, Boundary::zero);
+    std::vector<double> us;
+    for (Strategy s : all_strategies()) {
+      ShiftOp op(shape, Layout::nchw, spec, {s, threads});
+      us.push_back(median_microseconds([&] { op.run(x.view(), y.view()); }));
+    }
+    const size_t best = std::min_element(us.begin(), us.end()) - us.begin();
+    std::printf("%-14s %10.1f", shape.str().c_str(), memcpy_us);
+    for (size_t i = 0; i < us.size(); ++i) {
+      char cell[64];
+      std::snprintf(cell, sizeof cell, "%.1f %.0fGB/s %.2fx%s", us[i], bytes / us[i] / 1e3,
+                    memcpy_us / us[i], i == best ? "*" : " ");
+      std::printf(" %24s", cell);
+    }
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+void add_demo_command(CLI::App& app) {
+  auto dram = std::make_shared<bool>(false);
+  auto threads = std::make_shared<int>(0);
+  CLI::App* cmd = app.add_subcommand("demo", "Machine, the seed's example, the strategy table");
+  cmd->add_flag("--dram", *dram, "also time the ~200 MiB DRAM-bound shape");
+  cmd->add_option("--threads", *threads, "threads (default OMP_NUM_THREADS)");
+  cmd->callback([dram, threads] {
+    const SystemInfo info = system_info();
+    std::printf("shiftnn %s demo\ncpu: %s\nisa: %s (detected %s), oneDNN %s, %d threads\n",
+                version(), info.cpu_model.c_str(), info.kernel_isa.c_str(),
+                info.detected_isa.c_str(), info.onednn_version.c_str(), info.max_threads);
+    show_seed_example();
+    time_suite(*dram, *threads > 0 ? *threads : info.max_threads);
+  });
+}
+
+}  // namespace shiftnn::cli
