@@ -1,0 +1,212 @@
+// The shift benchmarks: every strategy through the public API, every SIMD shift kernel
+// of the kernel list on every ISA the host runs, and a memcpy of the same bytes as the
+// physical limit. bench/compare.py turns the JSON output into ratio tables.
+#include <benchmark/benchmark.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/kernel_table.hpp"
+#include "shiftnn/shiftnn.hpp"
+
+namespace {
+
+namespace kn = shiftnn::kernels;
+using shiftnn::Boundary;
+using shiftnn::Layout;
+using shiftnn::Shape;
+using shiftnn::Strategy;
+using shiftnn::Tensor;
+
+// SPEC §5 suite; the ~200 MiB DRAM shape only with SHIFTNN_BENCH_DRAM=1.
+std::vector<Shape> suite_shapes() {
+  std::vector<Shape> shapes = {{1, 8, 5, 5},     {1, 96, 56, 56}, {1, 192, 28, 28},
+                               {1, 384, 14, 14}, {1, 768, 7, 7},  {1, 768, 14, 14},
+                               {8, 96, 56, 56},  {32, 64, 32, 32}};
+  const char* dram = std::getenv("SHIFTNN_BENCH_DRAM");
+  if (dram && std::string(dram) == "1") shapes.push_back({64, 256, 56, 56});
+  return shapes;
+}
+
+constexpr int kThreadCounts[] = {1, 2};
+
+// copy is held to the memcpy target with both zero and keep; replicate is the PyTorch
+// peer's boundary, so every strategy has it for the side-by-side table.
+std::vector<Boundary> boundaries_for(Strategy s) {
+  if (s == Strategy::copy) return {Boundary::zero, Boundary::keep, Boundary::replicate};
+  return {Boundary::zero, Boundary::replicate};
+}
+
+// Random input, cached for consecutive benchmarks of one shape and layout (registration
+// groups them), so large shapes are filled once.
+const Tensor& random_input(Shape shape, Layout layout) {
+  static Tensor cached;
+  if (cached.shape() != shape || cached.layout() != layout) {
+    cached = Tensor();  // free first: two DRAM-sized tensors need not coexist
+    cached = Tensor(shape, layout);
+    std::mt19937 rng(42);
+    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+    float* p = cached.data();
+    for (int64_t i = 0; i < cached.elements(); ++i) p[i] = dist(rng);
+  }
+  return cached;
+}
+
+// A shift reads and writes every element once: bytes_per_second counts both.
+void set_traffic(benchmark::State& state, Shape shape) {
+  state.SetBytesProcessed(state.iterations() * 2 * shape.elements() *
+                          static_cast<int64_t>(sizeof(float)));
+}
+
+void bench_strategy(benchmark::State& state, Strategy strategy, Layout layout, Boundary boundary,
+                    Shape shape, int threads) {
+  const Tensor& in = random_input(shape, layout);
+  Tensor out(shape, layout);
+  try {
+    const shiftnn::ShiftOp op(shape, layout, shiftnn::parse_pattern("quad", shape.c, boundary),
+                              {strategy, threads});
+    state.SetLabel(op.kernel_name());
+    for (auto _ : state) {
+      op.run(in.cview(), out.view());
+      benchmark::ClobberMemory();
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  set_traffic(state, shape);
+}
+
+// More than one thread splits the bytes into contiguous parts inside one OpenMP
+// region, as the engine's parallel_for does.
+void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
+  const Tensor& in = random_input(shape, Layout::nchw);
+  Tensor out(shape);
+  const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
+  const auto* src = reinterpret_cast<const char*>(in.data());
+  auto* dst = reinterpret_cast<char*>(out.data());
+  for (auto _ : state) {
+    if (threads == 1) {
+      std::memcpy(dst, src, bytes);
+    } else {
+#pragma omp parallel num_threads(threads)
+      {
+        const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
+        const size_t begin = bytes * t / count, end = bytes * (t + 1) / count;
+        std::memcpy(dst + begin, src + begin, end - begin);
+      }
+    }
+    benchmark::ClobberMemory();
+  }
+  set_traffic(state, shape);
+}
+
+// One kernel of the list on one ISA: one thread, quad, zero boundary.
+void bench_kernel(benchmark::State& state, kn::ShiftKernel kernel, kn::Layout layout, Shape shape) {
+  const Layout public_layout = layout == kn::Layout::nchw ? Layout::nchw : Layout::nhwc;
+  const Tensor& in = random_input(shape, public_layout);
+  Tensor out(shape, public_layout);
+  const shiftnn::ShiftSpec spec = shiftnn::parse_pattern("quad", shape.c);
+  const kn::ShiftGeometry g = kn::make_shift_geometry(shape.n, shape.c, shape.h, shape.w, layout,
+                                                      kn::Boundary::zero, spec.dh, spec.dw);
+  Tensor scratch(Shape{1, 1, 1, std::max<int64_t>(g.scratch_floats, 1)});  // 64-byte aligned
+  const kn::ShiftArgs args{&g, in.data(), out.data()};
+  const int64_t items = kn::shift_work_items(g);
+  for (auto _ : state) {
+    kernel(args, 0, items, scratch.data());
+    benchmark::ClobberMemory();
+  }
+  set_traffic(state, shape);
+}
+
+struct Registrar {
+  bool set_min_time;  // false when --benchmark_min_time is given: the flag then decides
+
+  // Wall time for several threads (the main thread's CPU time misses the others); CPU
+  // time for one thread, which is steadier on a shared machine.
+  void tune(benchmark::internal::Benchmark* b, int threads) const {
+    b->Unit(benchmark::kMicrosecond);
+    if (threads > 1) b->UseRealTime();
+    if (set_min_time) b->MinTime(0.1);
+  }
+
+  void api_benchmarks() const {
+    for (const Shape& shape : suite_shapes()) {
+      for (int t : kThreadCounts) {
+        const std::string name = "memcpy/" + shape.str() + "/t" + std::to_string(t);
+        tune(benchmark::RegisterBenchmark(name.c_str(), bench_memcpy, shape, t), t);
+      }
+      for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+        for (Strategy s : shiftnn::all_strategies()) {
+          for (Boundary b : boundaries_for(s)) {
+            const auto spec = shiftnn::parse_pattern("quad", shape.c, b);
+            if (!shiftnn::why_cannot_serve(s, spec, shape, layout).empty()) continue;
+            for (int t : kThreadCounts) {
+              const std::string name = std::string("shift/") + shiftnn::strategy_name(s) + "/" +
+                                       shiftnn::layout_name(layout) + "/" +
+                                       shiftnn::boundary_name(b) + "/" + shape.str() + "/t" +
+                                       std::to_string(t);
+              tune(benchmark::RegisterBenchmark(name.c_str(), bench_strategy, s, layout, b, shape,
+                                                t),
+                   t);
+            }
+          }
+        }
+      }
+    }
+  }
+
+  // name: the kernel list's name, ending in _nchw or _nhwc.
+  void shift_kernel(const std::string& name, kn::ShiftKernel kn::KernelTable::*field) const {
+    const bool nhwc = name.size() > 5 && name.compare(name.size() - 5, 5, "_nhwc") == 0;
+    int count = 0;
+    const kn::Isa* isas = kn::built_isas(&count);
+    for (int i = 0; i < count; ++i) {
+      if (!kn::host_supports(isas[i])) continue;
+      const kn::ShiftKernel kernel = kn::kernels_for(isas[i]).*field;
+      for (const Shape& shape : suite_shapes()) {
+        const std::string full = "kernel/" + name + "/" + kn::isa_name(isas[i]) + "/" + shape.str();
+        tune(benchmark::RegisterBenchmark(full.c_str(), bench_kernel, kernel,
+                                          nhwc ? kn::Layout::nhwc : kn::Layout::nchw, shape),
+             1);
+      }
+    }
+  }
+
+  void kernel_benchmarks() const {
+    // Grid-sample kernels take a grid, not a shift geometry: the gridsample strategy
+    // benchmarks measure them.
+#define SHIFTNN_BENCH_ShiftInteger(name) shift_kernel(#name, &kn::KernelTable::name);
+#define SHIFTNN_BENCH_ShiftAny(name) shift_kernel(#name, &kn::KernelTable::name);
+#define SHIFTNN_BENCH_GridSample(name)
+#define SHIFTNN_BENCH_KERNEL(name, type, what) SHIFTNN_BENCH_##what(name)
+    SHIFTNN_KERNEL_LIST(SHIFTNN_BENCH_KERNEL)
+#undef SHIFTNN_BENCH_KERNEL
+#undef SHIFTNN_BENCH_GridSample
+#undef SHIFTNN_BENCH_ShiftAny
+#undef SHIFTNN_BENCH_ShiftInteger
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool min_time_flag = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--benchmark_min_time", 20) == 0) min_time_flag = true;
+  }
+  const Registrar registrar{!min_time_flag};
+  registrar.api_benchmarks();
+  registrar.kernel_benchmarks();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
