@@ -22,8 +22,13 @@ enum class GridModeK { bilinear, nearest };
 enum class GridPaddingK { zeros, border, reflection };
 
 // Grid sample kernel over output rows [begin, end) of n*ho rows.
-// grid: n,ho,wo,2 (x, y) normalised; or, when pixel_grid, already in source pixel
-// coordinates (the shift strategy builds exact pixel grids).
+// grid: n,ho,wo,2 (x, y) normalised to [-1, 1]; or, when pixel_grid, source positions in
+// pixels relative to the output pixel (source x = wo + gx, y = ho + gy): the shift strategy
+// stores its displacement there, so floor and fraction stay exact at any image size.
+// Strides are in floats. nchw: planes are dense (h*w in src, ho*wo in dst), channel k of
+// image i starts at i*batch_stride + k*channel_stride. nhwc: rows of pixels are dense, a
+// pixel's c channels are contiguous, pixel p of image i starts at i*batch_stride +
+// p*pixel_stride. grid_batch_stride 0: every image shares one grid.
 struct GridSampleArgs {
   const float* src;
   const float* grid;
@@ -34,7 +39,21 @@ struct GridSampleArgs {
   GridPaddingK padding;
   bool align_corners;
   bool pixel_grid;
+  int64_t src_batch_stride, src_channel_stride, src_pixel_stride;
+  int64_t dst_batch_stride, dst_channel_stride, dst_pixel_stride;
+  int64_t grid_batch_stride;
 };
+
+// Strides of dense tensors of the args' shapes and layout.
+inline void set_dense_strides(GridSampleArgs& a) {
+  a.src_batch_stride = a.c * a.h * a.w;
+  a.dst_batch_stride = a.c * a.ho * a.wo;
+  a.src_channel_stride = a.h * a.w;
+  a.dst_channel_stride = a.ho * a.wo;
+  a.src_pixel_stride = a.dst_pixel_stride = a.c;
+  a.grid_batch_stride = a.ho * a.wo * 2;
+}
+
 using GridSampleKernel = void (*)(const GridSampleArgs& args, int64_t begin, int64_t end);
 
 // X(name, type, what)
@@ -63,6 +82,7 @@ const KernelTable& active_kernels();
 const KernelTable& kernels_for(Isa isa);
 
 // "shift_copy_nchw/avx512f"
-#define SHIFTNN_KERNEL_NAME(name, isa) (std::string(#name) + "/" + ::shiftnn::kernels::isa_name(isa))
+#define SHIFTNN_KERNEL_NAME(name, isa) \
+  (std::string(#name) + "/" + ::shiftnn::kernels::isa_name(isa))
 
 }  // namespace shiftnn::kernels
