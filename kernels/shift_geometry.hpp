@@ -2,6 +2,7 @@
 // A shift prepared for the kernels: integer displacements normalised, channels
 // grouped into runs of equal displacement, and per-displacement masks.
 // Plain data, no SIMD types: the engine builds it once and passes it to any kernel.
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
