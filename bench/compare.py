@@ -66,6 +66,11 @@ def mib(shape):
     return n * 4 / 2**20
 
 
+def us(t):
+    """Microseconds with about three significant digits."""
+    return f"{t:.3f}" if t < 1 else f"{t:.2f}" if t < 10 else f"{t:.1f}" if t < 1000 else f"{t:.0f}"
+
+
 def table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
@@ -82,14 +87,14 @@ def memcpy_table(bench, shapes, t):
         base = bench.get(f"memcpy/{s}/t{t}")
         if base is None:
             continue
-        row = [s, f"{mib(s):.2f}", f"{base['us']:.1f}"]
+        row = [s, f"{mib(s):.2f}", us(base["us"])]
         for lay, bnd in cases:
             r = bench.get(f"shift/copy/{lay}/{bnd}/{s}/t{t}")
             if r is None:
                 row.append("-")
                 continue
             ratio = base["us"] / r["us"]
-            cell = f"{r['us']:.1f} ({ratio:.2f}x)"
+            cell = f"{us(r['us'])} ({ratio:.2f}x)"
             row.append(f"**{cell}**" if s in TARGET_SHAPES and ratio < TARGET else cell)
         rows.append(row)
     return table(header, rows)
@@ -107,7 +112,7 @@ def peer_table(bench, peer, shapes, strategies, t):
             if r is None or s not in peer:
                 continue
             p = peer[s][theirs]
-            rows.append([s, ours, r["label"], f"{r['us']:.1f}", theirs, f"{p:.1f}",
+            rows.append([s, ours, r["label"], us(r["us"]), theirs, us(p),
                          f"{p / r['us']:.1f}x"])
     return table(header, rows)
 
