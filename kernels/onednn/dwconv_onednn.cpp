@@ -195,8 +195,8 @@ void fill_border(float* buf, int64_t planes, int64_t h, int64_t w, int64_t pad, 
 }
 
 // Copies `planes` images of h x w pixels (`pixel` floats each) into the interior of their
-// padded copies. Used where source and padded layouts match (nhwc): oneDNN's reorder into
-// a strided interior is ~70x slower with 2 threads than with 1 (7x7x768).
+// padded copies. Used where source and padded layouts match (nhwc): row copies beat oneDNN's
+// reorder into a strided interior at 2 threads (7x7x768: 3.0 us vs 4.2 us; 1 thread: equal).
 void copy_interior(const float* src, float* buf, int64_t planes, int64_t h, int64_t w, int64_t pad,
                    int64_t pixel, int threads) {
   const int64_t row = w * pixel, rows = planes * h;
