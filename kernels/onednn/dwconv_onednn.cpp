@@ -218,11 +218,11 @@ struct DwconvShift::Impl {
   const ShiftGeometry* g = nullptr;
   int threads = 1;
   Tag user_tag = Tag::nchw, conv_tag = Tag::nhwc;
-  int64_t pad = 0;           // explicit padding of the input (replicate, circular), pixels
-  bool padded = false;       // conv input is an explicitly padded scratch copy
-  bool reorder_src = false;  // conv input is a scratch copy (padded, or other layout)
-  bool reorder_dst = false;  // conv output is a scratch buffer in conv_tag
-  bool own_copy = false;     // padded copy filled by copy_interior, not a oneDNN reorder
+  int64_t pad = 0;        // explicit padding of the input (replicate, circular), pixels
+  bool padded = false;    // conv input is an explicitly padded scratch copy
+  bool src_copy = false;  // conv input is a scratch copy (padded, or other layout)
+  bool dst_copy = false;  // conv output is a scratch buffer in conv_tag
+  bool own_copy = false;  // padded copy filled by copy_interior, not a oneDNN reorder
 
   memory::desc user_md, conv_src_md, conv_dst_md, interior_md;
   memory weights;
@@ -245,8 +245,8 @@ DwconvShift::DwconvShift(const ShiftGeometry& g, int threads) : impl_(std::make_
   m.conv_tag = g.layout == Layout::nhwc ? Tag::nhwc : blocked_tag();
   m.padded = g.boundary == Boundary::replicate || g.boundary == Boundary::circular;
   m.pad = m.padded ? half : 0;
-  m.reorder_src = m.padded || m.conv_tag != m.user_tag;
-  m.reorder_dst = m.conv_tag != m.user_tag;
+  m.src_copy = m.padded || m.conv_tag != m.user_tag;
+  m.dst_copy = m.conv_tag != m.user_tag;
   m.own_copy = m.padded && m.conv_tag == m.user_tag;
 
   const memory::dims dims = {g.n, g.c, g.h, g.w};
@@ -254,15 +254,15 @@ DwconvShift::DwconvShift(const ShiftGeometry& g, int threads) : impl_(std::make_
   const memory::dims wdims = {g.c, 1, 1, k, k};
   const memory::dims conv_pad = {half - m.pad, half - m.pad};
   m.user_md = memory::desc(dims, memory::data_type::f32, m.user_tag);
-  const memory::desc src_any(src_dims, memory::data_type::f32, m.conv_tag);
-  const memory::desc dst_any(dims, memory::data_type::f32, m.conv_tag);
-  const memory::desc w_any(wdims, memory::data_type::f32, Tag::any);
+  const memory::desc src_md(src_dims, memory::data_type::f32, m.conv_tag);
+  const memory::desc dst_md(dims, memory::data_type::f32, m.conv_tag);
+  const memory::desc w_md(wdims, memory::data_type::f32, Tag::any);
 
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   const dnnl::convolution_forward::desc conv_desc(dnnl::prop_kind::forward_inference,
-                                                  dnnl::algorithm::convolution_direct, src_any,
-                                                  w_any, dst_any, {1, 1}, conv_pad, conv_pad);
+                                                  dnnl::algorithm::convolution_direct, src_md, w_md,
+                                                  dst_md, {1, 1}, conv_pad, conv_pad);
   const dnnl::convolution_forward::primitive_desc conv_pd(conv_desc, attr, engine);
   m.conv = dnnl::convolution_forward(conv_pd);
   m.conv_src_md = conv_pd.src_desc();
@@ -277,21 +277,21 @@ DwconvShift::DwconvShift(const ShiftGeometry& g, int threads) : impl_(std::make_
   dnnl::reorder(user_weights, m.weights).execute(stream, user_weights, m.weights);
   stream.wait();
 
-  if (m.reorder_src && !m.own_copy) {
+  if (m.src_copy && !m.own_copy) {
     m.interior_md =
         m.padded ? m.conv_src_md.submemory_desc(dims, {0, 0, m.pad, m.pad}) : m.conv_src_md;
     const dnnl::reorder::primitive_desc pd(engine, m.user_md, engine, m.interior_md, attr);
     m.to_conv = dnnl::reorder(pd);
     scratchpad = std::max(scratchpad, pd.scratchpad_desc().get_size());
   }
-  if (m.reorder_dst) {
+  if (m.dst_copy) {
     const dnnl::reorder::primitive_desc pd(engine, m.conv_dst_md, engine, m.user_md, attr);
     m.from_conv = dnnl::reorder(pd);
     scratchpad = std::max(scratchpad, pd.scratchpad_desc().get_size());
   }
   m.src_offset = 0;
-  m.dst_offset = m.reorder_src ? align_up(m.conv_src_md.get_size()) : 0;
-  m.pad_offset = m.dst_offset + (m.reorder_dst ? align_up(m.conv_dst_md.get_size()) : 0);
+  m.dst_offset = m.src_copy ? align_up(m.conv_src_md.get_size()) : 0;
+  m.pad_offset = m.dst_offset + (m.dst_copy ? align_up(m.conv_dst_md.get_size()) : 0);
   m.scratch_bytes = m.pad_offset + align_up(std::max<size_t>(scratchpad, 1));
 }
 
@@ -318,10 +318,10 @@ void DwconvShift::run(const float* src, float* dst) const {
   const int64_t block = m.conv_tag == Tag::nChw16c ? 16 : 8;
   const int64_t pixel = nhwc ? g.c : block;
   const int64_t planes = nhwc ? g.n : g.n * ((g.c + block - 1) / block);
-  if (m.reorder_src) conv_src = memory(m.conv_src_md, engine, padded);
+  if (m.src_copy) conv_src = memory(m.conv_src_md, engine, padded);
   if (m.own_copy) {
     copy_interior(src, padded, planes, g.h, g.w, m.pad, pixel, m.threads);
-  } else if (m.reorder_src) {
+  } else if (m.src_copy) {
     memory interior(m.interior_md, engine, padded);
     m.to_conv.execute(
         stream,
@@ -329,12 +329,12 @@ void DwconvShift::run(const float* src, float* dst) const {
     stream.wait();
   }
   if (m.padded) fill_border(padded, planes, g.h, g.w, m.pad, pixel, g.boundary, m.threads);
-  if (m.reorder_dst) conv_dst = memory(m.conv_dst_md, engine, scratch + m.dst_offset);
+  if (m.dst_copy) conv_dst = memory(m.conv_dst_md, engine, scratch + m.dst_offset);
   m.conv.execute(stream, {{DNNL_ARG_SRC, conv_src},
                           {DNNL_ARG_WEIGHTS, m.weights},
                           {DNNL_ARG_DST, conv_dst},
                           {DNNL_ARG_SCRATCHPAD, scratchpad}});
-  if (m.reorder_dst) {
+  if (m.dst_copy) {
     m.from_conv.execute(
         stream,
         {{DNNL_ARG_FROM, conv_dst}, {DNNL_ARG_TO, user_dst}, {DNNL_ARG_SCRATCHPAD, scratchpad}});
