@@ -1,0 +1,310 @@
+// Every shift kernel of SHIFTNN_KERNEL_LIST on every built ISA the host runs, against
+// the scalar reference. The list drives the tests: a new kernel is tested without
+// editing this file.
+#include <cstdlib>
+#include <memory>
+#include <ostream>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "kernels/isa.hpp"
+#include "kernels/kernel_table.hpp"
+#include "kernels/reference/reference.hpp"
+#include "kernels/shift_geometry.hpp"
+#include "shiftnn/shift_spec.hpp"
+#include "support/test_support.hpp"
+
+namespace shiftnn::test {
+namespace {
+
+namespace sk = shiftnn::kernels;
+
+enum class What { integer_only, any, grid };
+
+// The `what` tokens of SHIFTNN_KERNEL_LIST.
+constexpr What ShiftInteger = What::integer_only;
+constexpr What ShiftAny = What::any;
+constexpr What GridSample = What::grid;
+
+struct KernelEntry {
+  std::string name;
+  sk::ShiftKernel sk::KernelTable::*member;
+  What what;
+};
+
+void add_entry(std::vector<KernelEntry>* out, const char* name,
+               sk::ShiftKernel sk::KernelTable::*member, What what) {
+  if (what != What::grid) out->push_back({name, member, what});
+}
+
+// Grid sample kernels have their own test (test_grid_sample).
+void add_entry(std::vector<KernelEntry>*, const char*, sk::GridSampleKernel sk::KernelTable::*,
+               What) {}
+
+std::vector<KernelEntry> shift_kernels() {
+  std::vector<KernelEntry> v;
+#define SHIFTNN_TEST_ENTRY(name, type, what) add_entry(&v, #name, &sk::KernelTable::name, what);
+  SHIFTNN_KERNEL_LIST(SHIFTNN_TEST_ENTRY)
+#undef SHIFTNN_TEST_ENTRY
+  return v;
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+sk::Layout layout_of(const std::string& name) {
+  return ends_with(name, "_nhwc") ? sk::Layout::nhwc : sk::Layout::nchw;
+}
+
+const char* boundary_text(sk::Boundary b) {
+  switch (b) {
+    case sk::Boundary::zero:
+      return "zero";
+    case sk::Boundary::replicate:
+      return "replicate";
+    case sk::Boundary::keep:
+      return "keep";
+    case sk::Boundary::circular:
+      return "circular";
+  }
+  return "?";
+}
+
+struct KernelCase {
+  KernelEntry kernel;
+  sk::Isa isa;
+  sk::Boundary boundary;
+};
+
+void PrintTo(const KernelCase& c, std::ostream* os) {
+  *os << c.kernel.name << "/" << sk::isa_name(c.isa) << " boundary " << boundary_text(c.boundary);
+}
+
+std::string case_name(const testing::TestParamInfo<KernelCase>& info) {
+  return info.param.kernel.name + "_" + sk::isa_name(info.param.isa) + "_" +
+         boundary_text(info.param.boundary);
+}
+
+std::vector<KernelCase> cases(bool fractional) {
+  std::vector<KernelCase> out;
+  int count = 0;
+  const sk::Isa* isas = sk::built_isas(&count);
+  for (const KernelEntry& k : shift_kernels()) {
+    if (fractional && k.what != What::any) continue;
+    for (int i = 0; i < count; ++i) {
+      for (sk::Boundary b : {sk::Boundary::zero, sk::Boundary::replicate, sk::Boundary::keep,
+                             sk::Boundary::circular}) {
+        if (fractional && b == sk::Boundary::keep) continue;  // keep requires integers
+        out.push_back({k, isas[i], b});
+      }
+    }
+  }
+  return out;
+}
+
+struct Displacements {
+  std::string label;
+  std::vector<float> dh, dw;
+};
+
+Displacements from_pattern(const std::string& pattern, int64_t c) {
+  const ShiftSpec spec = parse_pattern(pattern, c);
+  return {pattern, spec.dh, spec.dw};
+}
+
+// One (dh, dw) per channel drawn uniformly from [lo, hi], integers or reals.
+Displacements random_list(int64_t c, uint32_t seed, float lo, float hi, bool integer) {
+  std::mt19937 rng(seed);
+  Displacements d{integer ? "random integer list" : "random fractional list", {}, {}};
+  std::uniform_int_distribution<int> i(static_cast<int>(lo), static_cast<int>(hi));
+  std::uniform_real_distribution<float> f(lo, hi);
+  for (int64_t k = 0; k < c; ++k) {
+    d.dh.push_back(integer ? static_cast<float>(i(rng)) : f(rng));
+    d.dw.push_back(integer ? static_cast<float>(i(rng)) : f(rng));
+  }
+  return d;
+}
+
+std::string shape_text(const Shape& s) {
+  return std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.h) + "x" +
+         std::to_string(s.w);
+}
+
+struct AlignedFree {
+  void operator()(float* p) const { std::free(p); }
+};
+
+// Per-thread scratch of g.scratch_floats floats, 64-byte aligned, filled with NaN
+// so a kernel that reads scratch before writing it gives a visible mismatch.
+std::unique_ptr<float, AlignedFree> make_scratch(const sk::ShiftGeometry& g) {
+  const size_t bytes = ((std::max<int64_t>(g.scratch_floats, 1) * sizeof(float) + 63) / 64) * 64;
+  std::unique_ptr<float, AlignedFree> p(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  for (size_t i = 0; i < bytes / sizeof(float); ++i) p.get()[i] = std::nanf("");
+  return p;
+}
+
+// Runs `kernel` over the work items as the given ranges (in that order), each with
+// its own scratch, and checks it against `want`. After every call the floats outside
+// the ranges called so far must still hold their sentinels. Empty string: pass.
+std::string run_split(sk::ShiftKernel kernel, const sk::ShiftGeometry& g, const float* x,
+                      const std::vector<float>& want, const Shape& s, Layout layout,
+                      const std::vector<std::pair<int64_t, int64_t>>& ranges, float tolerance) {
+  GuardedBuffer out(g.elements());
+  const sk::ShiftArgs args{&g, x, out.data()};
+  const int64_t items = sk::shift_work_items(g), per_item = g.elements() / items;
+  std::vector<bool> done(static_cast<size_t>(items), false);
+  for (const auto& [begin, end] : ranges) {
+    auto scratch = make_scratch(g);
+    kernel(args, begin, end, scratch.get());
+    for (int64_t i = begin; i < end; ++i) done[i] = true;
+    if (out.damaged_guard() >= 0) {
+      return "wrote outside the output buffer (guard float " + std::to_string(out.damaged_guard()) +
+             ") in range [" + std::to_string(begin) + ", " + std::to_string(end) + ")";
+    }
+    for (int64_t e = 0; e < g.elements(); ++e) {
+      if (!done[e / per_item] && !out.untouched(e)) {
+        return "range [" + std::to_string(begin) + ", " + std::to_string(end) +
+               ") wrote outside its work items at " + position(e, s, layout);
+      }
+    }
+  }
+  return compare(out.data(), want.data(), s, layout, tolerance);
+}
+
+class ShiftKernelTest : public testing::TestWithParam<KernelCase> {
+ protected:
+  void SetUp() override {
+    if (!sk::host_supports(GetParam().isa)) {
+      GTEST_SKIP() << "host cannot run " << sk::isa_name(GetParam().isa);
+    }
+    kernel_ = sk::kernels_for(GetParam().isa).*(GetParam().kernel.member);
+    ASSERT_NE(kernel_, nullptr);
+  }
+
+  // Reports (without stopping) every failing combination of one shape and spec.
+  void check(const Shape& s, const Displacements& d, bool exact) {
+    const KernelCase& p = GetParam();
+    const sk::Layout kl = layout_of(p.kernel.name);
+    const Layout layout = kl == sk::Layout::nchw ? Layout::nchw : Layout::nhwc;
+    const sk::ShiftGeometry g =
+        sk::make_shift_geometry(s.n, s.c, s.h, s.w, kl, p.boundary, d.dh, d.dw);
+    const std::vector<float> x = random_values(s.elements(), static_cast<uint32_t>(s.elements()));
+    std::vector<float> want(x.size());
+    sk::reference::shift(x.data(), want.data(), s.n, s.c, s.h, s.w, kl, p.boundary, d.dh.data(),
+                         d.dw.data());
+    const float tolerance = exact ? -1.0f : 1e-5f * max_abs(x);
+    const int64_t items = sk::shift_work_items(g);
+    const int64_t a = items / 7, b = a + (items - a) * 2 / 3;
+    std::vector<std::pair<int64_t, int64_t>> three;
+    for (auto r : {std::make_pair(b, items), std::make_pair(int64_t{0}, a), std::make_pair(a, b)}) {
+      if (r.first < r.second) three.push_back(r);
+    }
+    const std::string what = p.kernel.name + "/" + sk::isa_name(p.isa) + " shape " + shape_text(s) +
+                             " pattern " + d.label + " boundary " + boundary_text(p.boundary);
+    const std::string one =
+        run_split(kernel_, g, x.data(), want, s, layout, {{0, items}}, tolerance);
+    EXPECT_EQ(one, "") << what << ", one call over all " << items << " work items";
+    const std::string split = run_split(kernel_, g, x.data(), want, s, layout, three, tolerance);
+    EXPECT_EQ(split, "") << what << ", three uneven ranges " << a << "|" << b << "|" << items;
+  }
+
+  sk::ShiftKernel kernel_ = nullptr;
+};
+
+const std::vector<Shape>& small_shapes() {
+  static const std::vector<Shape> shapes = {
+      {1, 1, 1, 1},   {1, 7, 13, 11}, {2, 5, 3, 17}, {3, 11, 7, 5},  {2, 6, 5, 1},
+      {1, 8, 4, 2},   {1, 9, 6, 3},   {2, 10, 3, 7}, {1, 12, 4, 15}, {2, 8, 1, 19},
+      {1, 20, 3, 16}, {1, 18, 5, 33}, {2, 27, 6, 9}, {1, 52, 2, 8},
+  };
+  return shapes;
+}
+
+const std::vector<std::string>& integer_patterns() {
+  static const std::vector<std::string> patterns = {
+      "quad",        "quad:2",    "grouped:3", "grouped:5:2", "axial:3:h",
+      "axial:5:w:2", "cycle:3:w", "cycle:7:h", "uniform:0,0",
+  };
+  return patterns;
+}
+
+TEST_P(ShiftKernelTest, IntegerPatternsMatchReferenceBitExactly) {
+  uint32_t seed = 1;
+  for (const Shape& s : small_shapes()) {
+    for (const std::string& pattern : integer_patterns())
+      check(s, from_pattern(pattern, s.c), true);
+    check(s, random_list(s.c, seed++, -4, 4, true), true);
+  }
+}
+
+TEST_P(ShiftKernelTest, ShiftsLargerThanTheImage) {
+  check({1, 3, 5, 5}, from_pattern("uniform:9,-12", 3), true);
+  check({2, 3, 5, 5}, from_pattern("uniform:-5,5", 3), true);
+  check({1, 8, 4, 4}, from_pattern("quad:6", 8), true);
+  check({1, 6, 3, 2}, random_list(6, 99, -9, 9, true), true);
+}
+
+TEST_P(ShiftKernelTest, LargeQuad) {
+  check({1, 96, 56, 56}, from_pattern("quad", 96), true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, ShiftKernelTest, testing::ValuesIn(cases(false)), case_name);
+
+class FractionalKernelTest : public ShiftKernelTest {};
+
+TEST_P(FractionalKernelTest, FractionalSpecsWithinTolerance) {
+  const std::vector<Shape> shapes = {{1, 1, 1, 1}, {1, 7, 13, 11}, {2, 5, 3, 17}, {2, 6, 5, 1},
+                                     {1, 9, 6, 3}, {2, 8, 1, 19},  {1, 18, 5, 33}};
+  uint32_t seed = 100;
+  for (const Shape& s : shapes) {
+    check(s, from_pattern("uniform:0.5,-1.25", s.c), false);
+    check(s, from_pattern("quad:1.5", s.c), false);
+    check(s, from_pattern("uniform:-0.25,0", s.c), false);
+    check(s, random_list(s.c, seed++, -3, 3, false), false);
+  }
+  check({1, 4, 5, 5}, from_pattern("uniform:5.5,-6.25", 4), false);
+}
+
+// Integer specs through a ShiftAny kernel mixed with fractional channels: the
+// integer channels must still be exact where the tolerance is loose.
+TEST_P(FractionalKernelTest, MixedIntegerAndFractionalChannels) {
+  Displacements d{"list 1,0;0.5,-2;-3,2;0,0.75", {1, 0.5f, -3, 0}, {0, -2, 2, 0.75f}};
+  check({2, 4, 6, 7}, d, false);
+}
+
+std::vector<KernelCase> fractional_cases() {
+  return cases(true);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kernels, FractionalKernelTest, testing::ValuesIn(fractional_cases()),
+                         case_name);
+
+TEST(KernelList, EveryShiftKernelNamesItsLayout) {
+  const std::vector<KernelEntry> kernels = shift_kernels();
+  EXPECT_FALSE(kernels.empty());
+  for (const KernelEntry& k : kernels) {
+    EXPECT_TRUE(ends_with(k.name, "_nchw") || ends_with(k.name, "_nhwc")) << k.name;
+  }
+}
+
+TEST(KernelList, GeometryScratchCoversThePadding) {
+  const std::vector<float> dh = {3, -1, 0}, dw = {0, 2, -4};
+  const sk::ShiftGeometry a =
+      sk::make_shift_geometry(1, 3, 6, 7, sk::Layout::nchw, sk::Boundary::zero, dh, dw);
+  EXPECT_EQ(a.pad_h, 3);
+  EXPECT_EQ(a.pad_w, 4);
+  EXPECT_EQ(a.scratch_floats, (6 + 6) * (7 + 8));
+  const sk::ShiftGeometry b =
+      sk::make_shift_geometry(1, 3, 6, 7, sk::Layout::nhwc, sk::Boundary::zero, dh, dw);
+  EXPECT_EQ(b.scratch_floats, (7 + 8) * 3);
+  EXPECT_EQ(sk::shift_work_items(a), 3);
+  EXPECT_EQ(sk::shift_work_items(b), 6);
+}
+
+}  // namespace
+}  // namespace shiftnn::test
