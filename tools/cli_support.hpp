@@ -20,5 +20,7 @@ void add_info_command(CLI::App& app);
 void add_shift_command(CLI::App& app);
 void add_grid_sample_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_tune_command(CLI::App& app);
+void add_wisdom_command(CLI::App& app);
 
 }  // namespace shiftnn::cli

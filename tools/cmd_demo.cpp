@@ -10,9 +10,10 @@
 #include <omp.h>
 
 #include "cli_support.hpp"
+#include "shiftnn/planner.hpp"
 #include "shiftnn/shift.hpp"
 #include "shiftnn/system_info.hpp"
-#include "timing.hpp"
+#include "shiftnn/timing.hpp"
 #include "torch_print.hpp"
 
 namespace shiftnn::cli {
@@ -40,7 +41,8 @@ void show_seed_example() {
     op.run(x.view(), y.view());
     if (s == Strategy::copy) {
       std::printf("%s\n\n", torch_format(y).c_str());
-      first = std::move(y);
+      first = Tensor(y.shape());
+      std::memcpy(first.data(), y.data(), static_cast<size_t>(y.elements()) * sizeof(float));
       std::printf("  %-10s %-28s bit-exact with copy\n", "strategy", "kernel");
     }
     const bool same =
@@ -58,10 +60,11 @@ void time_suite(bool include_dram, int threads) {
   std::printf("\nEvery strategy on the shape suite: quad, boundary zero, nchw, %d thread%s\n",
               threads, threads == 1 ? "" : "s");
   std::printf("median us; GB/s counts bytes read + written; x memcpy = memcpy time / strategy "
-              "time; * fastest\n\n");
+              "time; * fastest\nauto: the planner's choice (wisdom, else estimate)\n\n");
   std::printf("%-14s %10s", "shape", "memcpy");
   for (Strategy s : all_strategies()) std::printf(" %24s", strategy_name(s));
-  std::printf("\n");
+  std::printf("  auto\n");
+  Planner planner;
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> dist(-1, 1);
   for (const Shape& shape : suite) {
@@ -91,7 +94,8 @@ void time_suite(bool include_dram, int threads) {
                     memcpy_us / us[i], i == best ? "*" : " ");
       std::printf(" %24s", cell);
     }
-    std::printf("\n");
+    const Plan plan = planner.plan({shape, Layout::nchw, spec, threads});
+    std::printf("  %s (%s)\n", plan.candidate().name().c_str(), plan_source_name(plan.source()));
   }
 }
 

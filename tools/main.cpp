@@ -15,6 +15,8 @@ int main(int argc, char** argv) {
   shiftnn::cli::add_shift_command(app);
   shiftnn::cli::add_grid_sample_command(app);
   shiftnn::cli::add_demo_command(app);
+  shiftnn::cli::add_tune_command(app);
+  shiftnn::cli::add_wisdom_command(app);
   try {
     app.parse(argc, argv);
     return 0;

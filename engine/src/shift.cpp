@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "parallel.hpp"
+#include "planner/automatic.hpp"
 #include "strategies/executor.hpp"
 #include "to_kernel.hpp"
 #include "verbose.hpp"
@@ -16,10 +17,6 @@ namespace {
 // dwconv's kernel is K x K with K = 2*ceil(max|d|)+1; beyond this it is no longer a
 // convolution anyone would run.
 constexpr float kMaxDwconvReach = 32.0f;
-
-Strategy default_strategy(const ShiftSpec& spec) {
-  return spec.is_integer() ? Strategy::copy : Strategy::deform;
-}
 
 bool ranges_overlap(const void* a, size_t a_bytes, const void* b, size_t b_bytes) {
   auto pa = reinterpret_cast<uintptr_t>(a), pb = reinterpret_cast<uintptr_t>(b);
@@ -105,11 +102,15 @@ class ShiftOp::Impl {
       throw Error("shift needs a non-empty N,C,H,W tensor, got " + shape.str());
     }
     spec.validate(shape.c);
-    strategy_ = options.strategy == Strategy::automatic ? default_strategy(spec)
-                                                        : options.strategy;
+    strategy_ = options.strategy;
+    threads_ = detail::resolve_threads(options.threads);
+    if (strategy_ == Strategy::automatic) {
+      const Candidate c = detail::automatic_candidate({shape, layout, spec, threads_});
+      strategy_ = c.strategy;
+      threads_ = c.threads;
+    }
     const std::string why = why_cannot_serve(strategy_, spec, shape, layout);
     if (!why.empty()) throw Error(why);
-    threads_ = detail::resolve_threads(options.threads);
     geometry_ = kernels::make_shift_geometry(shape.n, shape.c, shape.h, shape.w,
                                              detail::to_kernel(layout),
                                              detail::to_kernel(spec.boundary), spec.dh, spec.dw);

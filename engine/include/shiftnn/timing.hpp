@@ -1,12 +1,14 @@
 #pragma once
 // Median wall time of a callable: one warm-up call, then batches of calls until
 // `min_seconds` have passed; the median batch average is robust to a noisy machine.
+// Shared by the planner's measure mode, the CLI and the benchmarks.
 #include <algorithm>
 #include <chrono>
 #include <vector>
 
-namespace shiftnn::cli {
+namespace shiftnn {
 
+// Microseconds per call of fn().
 template <class F>
 double median_microseconds(F&& fn, double min_seconds = 0.02) {
   using clock = std::chrono::steady_clock;
@@ -30,4 +32,4 @@ double median_microseconds(F&& fn, double min_seconds = 0.02) {
   return samples[samples.size() / 2];
 }
 
-}  // namespace shiftnn::cli
+}  // namespace shiftnn
