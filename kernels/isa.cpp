@@ -26,8 +26,8 @@ Isa detect() {
   bool osxsave = c & (1u << 27), fma = c & (1u << 12), avx = c & (1u << 28);
   if (!osxsave || !avx) return Isa::sse2;
   uint64_t xcr0 = read_xcr0();
-  bool ymm_state = (xcr0 & 0x6) == 0x6;            // SSE + AVX state
-  bool zmm_state = (xcr0 & 0xe6) == 0xe6;          // + opmask, ZMM_Hi256, Hi16_ZMM
+  bool ymm_state = (xcr0 & 0x6) == 0x6;    // SSE + AVX state
+  bool zmm_state = (xcr0 & 0xe6) == 0xe6;  // + opmask, ZMM_Hi256, Hi16_ZMM
   if (!ymm_state || !__get_cpuid_count(7, 0, &a, &b, &c, &d)) return Isa::sse2;
   bool avx2 = b & (1u << 5), avx512f = b & (1u << 16);
   if (avx512f && zmm_state && fma) return Isa::avx512f;
@@ -35,7 +35,9 @@ Isa detect() {
   return Isa::sse2;
 }
 #elif defined(__aarch64__)
-Isa detect() { return Isa::neon64; }
+Isa detect() {
+  return Isa::neon64;
+}
 #endif
 
 int rank(Isa isa) {
@@ -72,9 +74,9 @@ bool parse_isa(const char* text, Isa* out) {
     const char* name;
     Isa isa;
   };
-  static const Entry entries[] = {{"sse2", Isa::sse2},       {"avx2", Isa::avx2},
-                                  {"avx512", Isa::avx512f},  {"avx512f", Isa::avx512f},
-                                  {"neon64", Isa::neon64},   {"neon", Isa::neon64}};
+  static const Entry entries[] = {{"sse2", Isa::sse2},      {"avx2", Isa::avx2},
+                                  {"avx512", Isa::avx512f}, {"avx512f", Isa::avx512f},
+                                  {"neon64", Isa::neon64},  {"neon", Isa::neon64}};
   for (const Entry& e : entries) {
     if (std::strcmp(text, e.name) == 0) {
       *out = e.isa;

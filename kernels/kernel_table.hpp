@@ -59,13 +59,13 @@ using GridSampleKernel = void (*)(const GridSampleArgs& args, int64_t begin, int
 // X(name, type, what)
 //   what: ShiftInteger  -- integer specs only; ShiftAny -- integer and fractional;
 //         GridSample.
-#define SHIFTNN_KERNEL_LIST(X)                     \
-  X(shift_copy_nchw, ShiftKernel, ShiftInteger)    \
-  X(shift_copy_nhwc, ShiftKernel, ShiftInteger)    \
-  X(shift_roll_nchw, ShiftKernel, ShiftInteger)    \
-  X(shift_roll_nhwc, ShiftKernel, ShiftInteger)    \
-  X(shift_deform_nchw, ShiftKernel, ShiftAny)      \
-  X(shift_deform_nhwc, ShiftKernel, ShiftAny)      \
+#define SHIFTNN_KERNEL_LIST(X)                      \
+  X(shift_copy_nchw, ShiftKernel, ShiftInteger)     \
+  X(shift_copy_nhwc, ShiftKernel, ShiftInteger)     \
+  X(shift_roll_nchw, ShiftKernel, ShiftInteger)     \
+  X(shift_roll_nhwc, ShiftKernel, ShiftInteger)     \
+  X(shift_deform_nchw, ShiftKernel, ShiftAny)       \
+  X(shift_deform_nhwc, ShiftKernel, ShiftAny)       \
   X(grid_sample_nchw, GridSampleKernel, GridSample) \
   X(grid_sample_nhwc, GridSampleKernel, GridSample)
 

@@ -56,8 +56,8 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
     g.pad_w = std::max(g.pad_w, std::abs(g.dw[i]));
   }
   std::map<std::pair<int32_t, int32_t>, int32_t> mask_of;
-  bool want_masks = layout == Layout::nchw &&
-                    (boundary == Boundary::zero || boundary == Boundary::keep);
+  bool want_masks =
+      layout == Layout::nchw && (boundary == Boundary::zero || boundary == Boundary::keep);
   for (int64_t i = 0; i < c; ++i) {
     if (!g.runs.empty() && g.runs.back().dh == g.dh[i] && g.runs.back().dw == g.dw[i]) {
       g.runs.back().c_end = i + 1;
@@ -75,8 +75,8 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
     }
     g.runs.push_back(run);
   }
-  g.scratch_floats = layout == Layout::nchw ? (h + 2 * g.pad_h) * (w + 2 * g.pad_w)
-                                            : (w + 2 * g.pad_w) * c;
+  g.scratch_floats =
+      layout == Layout::nchw ? (h + 2 * g.pad_h) * (w + 2 * g.pad_w) : (w + 2 * g.pad_w) * c;
   return g;
 }
 

@@ -26,9 +26,9 @@ struct ShiftGeometry {
   Layout layout = Layout::nchw;
   Boundary boundary = Boundary::zero;
   bool integer = true;
-  std::vector<int32_t> dh, dw;    // per channel, normalised (integer specs)
-  std::vector<float> fdh, fdw;    // per channel, as given (fractional specs)
-  std::vector<ChannelRun> runs;   // integer specs
+  std::vector<int32_t> dh, dw;   // per channel, normalised (integer specs)
+  std::vector<float> fdh, fdw;   // per channel, as given (fractional specs)
+  std::vector<ChannelRun> runs;  // integer specs
   // nchw, zero/keep: for each distinct displacement, 1.0f where the plane position
   // (index mod h*w) has its source inside the image, 0.0f elsewhere; h*w + kMaxVectorFloats
   // entries so a vector load at any phase stays inside.

@@ -8,11 +8,6 @@
 
 namespace shiftnn::cli {
 
-std::string& output_path() {
-  static std::string path;
-  return path;
-}
-
 Tensor load_tensor(const std::string& path, Layout layout) {
   NpyArray a = load_npy(path);
   if (a.shape.size() != 4) {

@@ -1,6 +1,6 @@
 #pragma once
-// What the subcommands share: .npy tensors in either layout, and the output rule
-// of SPEC §4 (no partial or stale output file after an error).
+// What the subcommands share: .npy tensors in either layout. The output rule of
+// SPEC §4 (no partial or stale output file after an error) is kept by main().
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -8,9 +8,6 @@
 #include "shiftnn/tensor.hpp"
 
 namespace shiftnn::cli {
-
-// Path of the file the running command writes; removed if the command fails.
-std::string& output_path();
 
 // X.npy must be float32, 4-D: N,C,H,W for nchw, N,H,W,C for nhwc.
 Tensor load_tensor(const std::string& path, Layout layout);

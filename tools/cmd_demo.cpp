@@ -53,14 +53,14 @@ void show_seed_example() {
 }
 
 void time_suite(bool include_dram, int threads) {
-  std::vector<Shape> suite = {{1, 8, 5, 5},     {1, 96, 56, 56},   {1, 192, 28, 28},
-                              {1, 384, 14, 14}, {1, 768, 7, 7},    {1, 768, 14, 14},
-                              {8, 96, 56, 56},  {32, 64, 32, 32}};
+  std::vector<Shape> suite = {{1, 8, 5, 5},   {1, 96, 56, 56},  {1, 192, 28, 28}, {1, 384, 14, 14},
+                              {1, 768, 7, 7}, {1, 768, 14, 14}, {8, 96, 56, 56},  {32, 64, 32, 32}};
   if (include_dram) suite.push_back({64, 256, 56, 56});
   std::printf("\nEvery strategy on the shape suite: quad, boundary zero, nchw, %d thread%s\n",
               threads, threads == 1 ? "" : "s");
-  std::printf("median us; GB/s counts bytes read + written; x memcpy = memcpy time / strategy "
-              "time; * fastest\nauto: the planner's choice (wisdom, else estimate)\n\n");
+  std::printf(
+      "median us; GB/s counts bytes read + written; x memcpy = memcpy time / strategy "
+      "time; * fastest\nauto: the planner's choice (wisdom, else estimate)\n\n");
   std::printf("%-14s %10s", "shape", "memcpy");
   for (Strategy s : all_strategies()) std::printf(" %24s", strategy_name(s));
   std::printf("  auto\n");

@@ -14,7 +14,6 @@ struct GridArgsCli {
 };
 
 void run_grid_sample(const GridArgsCli& a) {
-  output_path() = a.output;
   GridSampleOptions options;
   options.mode = parse_grid_mode(a.mode);
   options.padding = parse_grid_padding(a.padding);
@@ -25,8 +24,8 @@ void run_grid_sample(const GridArgsCli& a) {
     throw Error(a.grid + ": expected a grid of shape (N, Ho, Wo, 2)");
   }
   if (g.shape[0] != x.shape().n) {
-    throw Error(a.grid + ": grid batch " + std::to_string(g.shape[0]) + " differs from input batch " +
-                std::to_string(x.shape().n));
+    throw Error(a.grid + ": grid batch " + std::to_string(g.shape[0]) +
+                " differs from input batch " + std::to_string(x.shape().n));
   }
   if (g.shape[1] == 0 || g.shape[2] == 0) throw Error(a.grid + ": grid has a zero-sized dimension");
   const ConstTensorView grid{g.data.data(), {g.shape[0], g.shape[1], g.shape[2], 2}, Layout::nchw};

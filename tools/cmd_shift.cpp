@@ -13,7 +13,6 @@ struct ShiftArgsCli {
 };
 
 void run_shift(const ShiftArgsCli& a) {
-  output_path() = a.output;
   const Layout layout = parse_layout(a.layout);
   const Boundary boundary = parse_boundary(a.boundary);
   const Strategy strategy = parse_strategy(a.strategy);

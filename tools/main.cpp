@@ -3,10 +3,43 @@
 #include <cstdio>
 #include <exception>
 #include <filesystem>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "cli_support.hpp"
+
+namespace {
+
+// The value of --output on the command line (also when parsing failed and no command
+// ran), removed after an error; empty when it names a file the command reads.
+std::string output_argument(int argc, char** argv) {
+  std::string output;
+  std::vector<std::string> inputs;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    for (const char* flag : {"--output", "--input", "--grid"}) {
+      const std::string f = flag;
+      std::string value;
+      if (arg == f && i + 1 < argc) {
+        value = argv[i + 1];
+      } else if (arg.rfind(f + "=", 0) == 0) {
+        value = arg.substr(f.size() + 1);
+      } else {
+        continue;
+      }
+      (f == "--output" ? output : inputs.emplace_back()) = value;
+    }
+  }
+  for (const std::string& in : inputs) {
+    std::error_code ec;
+    if (in == output || std::filesystem::equivalent(in, output, ec)) return "";
+  }
+  return output;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"shiftnn: spatial-shift inference engine"};
@@ -26,7 +59,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "shiftnn: %s\n", e.what());
   }
-  const std::string& out = shiftnn::cli::output_path();
+  const std::string out = output_argument(argc, argv);
   if (!out.empty()) {
     std::error_code ignored;
     std::filesystem::remove(out, ignored);

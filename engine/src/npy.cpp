@@ -2,13 +2,13 @@
 // {'descr': '<f4', 'fortran_order': False, 'shape': (...), }, then raw C-order data.
 #include "shiftnn/npy.hpp"
 
+#include <unistd.h>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <unistd.h>
 
 #include "shiftnn/error.hpp"
 

@@ -6,10 +6,10 @@
 
 #include "parallel.hpp"
 #include "planner/automatic.hpp"
+#include "shiftnn/error.hpp"
 #include "strategies/executor.hpp"
 #include "to_kernel.hpp"
 #include "verbose.hpp"
-#include "shiftnn/error.hpp"
 
 namespace shiftnn {
 namespace {
@@ -111,9 +111,9 @@ class ShiftOp::Impl {
     }
     const std::string why = why_cannot_serve(strategy_, spec, shape, layout);
     if (!why.empty()) throw Error(why);
-    geometry_ = kernels::make_shift_geometry(shape.n, shape.c, shape.h, shape.w,
-                                             detail::to_kernel(layout),
-                                             detail::to_kernel(spec.boundary), spec.dh, spec.dw);
+    geometry_ =
+        kernels::make_shift_geometry(shape.n, shape.c, shape.h, shape.w, detail::to_kernel(layout),
+                                     detail::to_kernel(spec.boundary), spec.dh, spec.dw);
     executor_ = detail::make_executor(strategy_, geometry_, threads_);
   }
 
@@ -138,7 +138,8 @@ class ShiftOp::Impl {
     const double us =
         std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
     char line[512];
-    std::snprintf(line, sizeof line, "shift %s %s boundary=%s strategy=%s kernel=%s threads=%d %.1f us",
+    std::snprintf(line, sizeof line,
+                  "shift %s %s boundary=%s strategy=%s kernel=%s threads=%d %.1f us",
                   shape_.str().c_str(), layout_name(layout_), boundary_name(spec_.boundary),
                   strategy_name(strategy_), executor_->kernel_name().c_str(), threads_, us);
     detail::verbose_log(line);
@@ -164,10 +165,18 @@ ShiftOp::~ShiftOp() = default;
 ShiftOp::ShiftOp(ShiftOp&&) noexcept = default;
 ShiftOp& ShiftOp::operator=(ShiftOp&&) noexcept = default;
 
-void ShiftOp::run(ConstTensorView in, TensorView out) const { impl_->run(in, out); }
-Strategy ShiftOp::strategy() const { return impl_->strategy(); }
-std::string ShiftOp::kernel_name() const { return impl_->kernel_name(); }
-int ShiftOp::threads() const { return impl_->threads(); }
+void ShiftOp::run(ConstTensorView in, TensorView out) const {
+  impl_->run(in, out);
+}
+Strategy ShiftOp::strategy() const {
+  return impl_->strategy();
+}
+std::string ShiftOp::kernel_name() const {
+  return impl_->kernel_name();
+}
+int ShiftOp::threads() const {
+  return impl_->threads();
+}
 
 void shift(ConstTensorView in, TensorView out, const ShiftSpec& spec, ShiftOptions options) {
   ShiftOp(in.shape, in.layout, spec, options).run(in, out);

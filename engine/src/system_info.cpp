@@ -3,8 +3,8 @@
 #include <fstream>
 #include <string>
 
-#include <dnnl.hpp>
 #include <omp.h>
+#include <dnnl.hpp>
 
 #include "kernels/isa.hpp"
 
@@ -26,7 +26,9 @@ std::string read_cpu_model() {
 
 }  // namespace
 
-const char* version() { return SHIFTNN_VERSION; }
+const char* version() {
+  return SHIFTNN_VERSION;
+}
 
 SystemInfo system_info() {
   SystemInfo info;

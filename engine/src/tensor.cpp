@@ -8,7 +8,9 @@
 
 namespace shiftnn {
 
-const char* layout_name(Layout layout) { return layout == Layout::nchw ? "nchw" : "nhwc"; }
+const char* layout_name(Layout layout) {
+  return layout == Layout::nchw ? "nchw" : "nhwc";
+}
 
 Layout parse_layout(const std::string& name) {
   if (name == "nchw") return Layout::nchw;
@@ -38,7 +40,9 @@ Shape parse_shape(const std::string& text) {
   return {v[0], v[1], v[2], v[3]};
 }
 
-void Tensor::FreeAligned::operator()(float* p) const { std::free(p); }
+void Tensor::FreeAligned::operator()(float* p) const {
+  std::free(p);
+}
 
 Tensor::Tensor(Shape shape, Layout layout) : shape_(shape), layout_(layout) {
   if (shape.n < 0 || shape.c < 0 || shape.h < 0 || shape.w < 0) {

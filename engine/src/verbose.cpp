@@ -14,6 +14,8 @@ bool verbose() {
   return on;
 }
 
-void verbose_log(const std::string& line) { std::fprintf(stderr, "shiftnn: %s\n", line.c_str()); }
+void verbose_log(const std::string& line) {
+  std::fprintf(stderr, "shiftnn: %s\n", line.c_str());
+}
 
 }  // namespace shiftnn::detail

@@ -3,6 +3,8 @@
 
 namespace shiftnn::kernels {
 
-KernelTable make_table_avx2() { return simd::make_table<xsimd::fma3<xsimd::avx2>>(Isa::avx2); }
+KernelTable make_table_avx2() {
+  return simd::make_table<xsimd::fma3<xsimd::avx2>>(Isa::avx2);
+}
 
 }  // namespace shiftnn::kernels

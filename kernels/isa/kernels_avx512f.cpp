@@ -3,6 +3,8 @@
 
 namespace shiftnn::kernels {
 
-KernelTable make_table_avx512f() { return simd::make_table<xsimd::avx512f>(Isa::avx512f); }
+KernelTable make_table_avx512f() {
+  return simd::make_table<xsimd::avx512f>(Isa::avx512f);
+}
 
 }  // namespace shiftnn::kernels

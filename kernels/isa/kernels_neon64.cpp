@@ -3,6 +3,8 @@
 
 namespace shiftnn::kernels {
 
-KernelTable make_table_neon64() { return simd::make_table<xsimd::neon64>(Isa::neon64); }
+KernelTable make_table_neon64() {
+  return simd::make_table<xsimd::neon64>(Isa::neon64);
+}
 
 }  // namespace shiftnn::kernels

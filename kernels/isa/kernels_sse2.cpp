@@ -3,6 +3,8 @@
 
 namespace shiftnn::kernels {
 
-KernelTable make_table_sse2() { return simd::make_table<xsimd::sse2>(Isa::sse2); }
+KernelTable make_table_sse2() {
+  return simd::make_table<xsimd::sse2>(Isa::sse2);
+}
 
 }  // namespace shiftnn::kernels

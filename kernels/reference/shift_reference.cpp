@@ -21,7 +21,9 @@ int64_t wrap(int64_t i, int64_t size) {
   return m < 0 ? m + size : m;
 }
 
-int64_t clamp(int64_t i, int64_t size) { return i < 0 ? 0 : (i >= size ? size - 1 : i); }
+int64_t clamp(int64_t i, int64_t size) {
+  return i < 0 ? 0 : (i >= size ? size - 1 : i);
+}
 
 // Value of one bilinear tap: outside taps take the boundary value of that tap.
 float tap(const Image& im, int64_t n, int64_t ch, int64_t hs, int64_t ws, Boundary b) {

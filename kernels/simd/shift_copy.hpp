@@ -50,8 +50,7 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
 
 // One output row of a replicate or circular plane shift.
 template <class Arch>
-void shift_row_clamped_or_wrapped(const float* row, float* out, int64_t W, int32_t dw,
-                                  Boundary b) {
+void shift_row_clamped_or_wrapped(const float* row, float* out, int64_t W, int32_t dw, Boundary b) {
   if (b == Boundary::circular) {  // dw in [0, W)
     copy_floats<Arch>(row, out + dw, W - dw);
     copy_floats<Arch>(row + W - dw, out, dw);
@@ -79,8 +78,8 @@ void shift_row(const float* s, const float* own, float* out, int64_t W, int32_t 
   using B = Batch<Arch>;
   constexpr int64_t V = lanes<Arch>();
   const B lane = B::load_unaligned(kLaneIndex), zero(0.0f);
-  const auto head = lane < B(static_cast<float>(dw));              // c < dw
-  const auto tail = lane >= B(static_cast<float>(V + dw));         // c >= W + dw
+  const auto head = lane < B(static_cast<float>(dw));       // c < dw
+  const auto tail = lane >= B(static_cast<float>(V + dw));  // c >= W + dw
   auto border = [&](int64_t o) { return Keep ? B::load_unaligned(own + o) : zero; };
   B first = B::load_unaligned(s - dw);
   if (dw > 0) first = xsimd::select(head, border(0), first);
@@ -137,8 +136,8 @@ void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
     // Rows of two vectors or more go row by row; shorter rows as one masked flat copy
     // per run of planes, which still moves whole vectors (measured: 28-float rows are
     // ~25% faster masked than as two overlapping vectors per row).
-    const bool rowwise = W >= 2 * lanes<Arch>() && std::abs(run.dh) < H &&
-                         std::abs(run.dw) <= lanes<Arch>();
+    const bool rowwise =
+        W >= 2 * lanes<Arch>() && std::abs(run.dh) < H && std::abs(run.dw) <= lanes<Arch>();
     if (run.dh == 0 && run.dw == 0) {
       copy_floats<Arch>(src + p * P, dst + p * P, (p_end - p) * P);
     } else if (zero_or_keep && rowwise) {
@@ -159,9 +158,9 @@ void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
         for (int64_t hh = 0; hh < H; ++hh) {
           int64_t hs = hh - run.dh;
           hs = g.boundary == Boundary::circular ? (hs < 0 ? hs + H : hs)
-                                                 : std::clamp<int64_t>(hs, 0, H - 1);
-          shift_row_clamped_or_wrapped<Arch>(src + q * P + hs * W, dst + q * P + hh * W, W,
-                                             run.dw, g.boundary);
+                                                : std::clamp<int64_t>(hs, 0, H - 1);
+          shift_row_clamped_or_wrapped<Arch>(src + q * P + hs * W, dst + q * P + hh * W, W, run.dw,
+                                             g.boundary);
         }
       }
     }
@@ -187,7 +186,6 @@ void shift_pixels_by_runs(const ShiftGeometry& g, const float* image, float* out
     }
   }
 }
-
 
 // Interior pixels [w0, w1) of one nhwc row, where every column source is inside:
 // per run, one source row for all of them.

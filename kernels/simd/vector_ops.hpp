@@ -1,8 +1,8 @@
 #pragma once
 // Copy and fill loops shared by the kernels, written once on the xsimd Arch.
 // Sizes are in floats.
-#include <cstdint>
 #include <cstddef>
+#include <cstdint>
 
 #include <xsimd/xsimd.hpp>
 

@@ -11,7 +11,7 @@ namespace shiftnn {
 // The five ways of SPEC §2, plus `automatic` (the planner's choice).
 enum class Strategy { automatic, copy, roll, deform, dwconv, gridsample };
 
-const char* strategy_name(Strategy s);            // "auto", "copy", ...
+const char* strategy_name(Strategy s);             // "auto", "copy", ...
 Strategy parse_strategy(const std::string& name);  // throws Error
 const std::vector<Strategy>& all_strategies();     // the five concrete ones
 

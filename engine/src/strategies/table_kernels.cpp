@@ -13,7 +13,10 @@ class TableKernelExecutor final : public ShiftExecutor {
  public:
   TableKernelExecutor(const kernels::ShiftGeometry& g, int threads, kernels::ShiftKernel kernel,
                       std::string name, bool needs_scratch)
-      : g_(g), threads_(threads), kernel_(kernel), name_(std::move(name)),
+      : g_(g),
+        threads_(threads),
+        kernel_(kernel),
+        name_(std::move(name)),
         needs_scratch_(needs_scratch) {}
 
   void run(const float* src, float* dst) const override {
@@ -41,16 +44,18 @@ class TableKernelExecutor final : public ShiftExecutor {
   bool needs_scratch_;
 };
 
-bool nchw(const kernels::ShiftGeometry& g) { return g.layout == kernels::Layout::nchw; }
+bool nchw(const kernels::ShiftGeometry& g) {
+  return g.layout == kernels::Layout::nchw;
+}
 
 }  // namespace
 
-#define SHIFTNN_PICK(g, op, scratch)                                                         \
-  std::make_unique<TableKernelExecutor>(                                                      \
-      g, threads,                                                                             \
-      nchw(g) ? kernels::active_kernels().op##_nchw : kernels::active_kernels().op##_nhwc,    \
-      nchw(g) ? SHIFTNN_KERNEL_NAME(op##_nchw, kernels::active_isa())                         \
-              : SHIFTNN_KERNEL_NAME(op##_nhwc, kernels::active_isa()),                        \
+#define SHIFTNN_PICK(g, op, scratch)                                                       \
+  std::make_unique<TableKernelExecutor>(                                                   \
+      g, threads,                                                                          \
+      nchw(g) ? kernels::active_kernels().op##_nchw : kernels::active_kernels().op##_nhwc, \
+      nchw(g) ? SHIFTNN_KERNEL_NAME(op##_nchw, kernels::active_isa())                      \
+              : SHIFTNN_KERNEL_NAME(op##_nhwc, kernels::active_isa()),                     \
       scratch)
 
 std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads) {
