@@ -10,8 +10,8 @@ int main() {
   for (size_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(i);
 
   const shiftnn::ShiftSpec spec = shiftnn::parse_pattern("quad", shape.c, shiftnn::Boundary::zero);
-  shiftnn::shift({in.data(), shape, shiftnn::Layout::nchw}, {out.data(), shape, shiftnn::Layout::nchw},
-                 spec);
+  shiftnn::shift({in.data(), shape, shiftnn::Layout::nchw},
+                 {out.data(), shape, shiftnn::Layout::nchw}, spec);
   // Channel 0 moves right by one: out[0][0][1] = in[0][0][0], out[0][0][0] = 0.
   const bool ok = out[1] == in[0] && out[0] == 0.0f;
   std::printf("consumer: quad shift through shiftnn::shiftnn %s\n", ok ? "ok" : "WRONG");
