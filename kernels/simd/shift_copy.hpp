@@ -218,6 +218,9 @@ void shift_block_by_runs(const ShiftGeometry& g, const float* image, float* out,
   }
 }
 
+// Tensors above this size (bytes) are assumed to stream from L3 or DRAM.
+constexpr int64_t kCachedBytes = int64_t{2} << 20;
+
 template <class Arch>
 void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) {
   const ShiftGeometry& g = *args.g;
@@ -225,10 +228,18 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
   const int64_t edge = std::min<int64_t>(g.pad_w, W);  // pixels whose column source may be outside
   // Interior blocks of ~8 KiB of output stay in L1 while every run adds its channels.
   const int64_t block = std::max<int64_t>(1, 2048 / C);
+  const bool prefetch = g.elements() * static_cast<int64_t>(sizeof(float)) > kCachedBytes;
   for (int64_t r = begin; r < end; ++r) {
     const int64_t n = r / H, hh = r % H;
     const float* image = args.src + n * H * row;
     float* out = args.dst + r * row;
+    // Beyond the caches, the source row that output row hh + 2 is first to need is
+    // fetched now: the runs read it a few floats per pixel, a stride the hardware
+    // prefetchers do not follow. 64-byte lines = 16 floats.
+    if (prefetch && hh + 2 + g.pad_h < H) {
+      const float* next = image + (hh + 2 + g.pad_h) * row;
+      for (int64_t i = 0; i < row; i += 16) __builtin_prefetch(next + i);
+    }
     if (W <= 2 * edge) {
       shift_pixels_by_runs<Arch>(g, image, out, hh, 0, W);
       continue;
