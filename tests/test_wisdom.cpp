@@ -229,6 +229,7 @@ TEST(WisdomProcess, Writer) {
 TEST(Wisdom, ProcessesWritingAtOnceKeepEveryEntry) {
   const std::string path = temp_dir.file("processes.json");
   std::vector<pid_t> children;
+  const std::string self = fs::read_symlink("/proc/self/exe").string();
   for (int i = 1; i <= kWriters; ++i) {
     const pid_t pid = fork();
     ASSERT_GE(pid, 0);
@@ -237,8 +238,10 @@ TEST(Wisdom, ProcessesWritingAtOnceKeepEveryEntry) {
       setenv("SHIFTNN_TEST_WISDOM", path.c_str(), 1);
       // The child's own gtest report would interleave with ours.
       if (FILE* devnull = std::freopen("/dev/null", "w", stdout); !devnull) _exit(126);
-      execl("/proc/self/exe", "test_wisdom", "--gtest_filter=WisdomProcess.Writer",
-            static_cast<char*>(nullptr));
+      // Through the launcher: in a cross build this binary runs under qemu.
+      const std::string cmd =
+          std::string(SHIFTNN_TEST_LAUNCHER " '") + self + "' --gtest_filter=WisdomProcess.Writer";
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     children.push_back(pid);

@@ -19,8 +19,8 @@ struct CliResult {
 // passed through the shell as written. Paths from TempDir need no quoting.
 inline CliResult run_cli(const TempDir& dir, const std::string& args, const std::string& env = "") {
   const std::string out = dir.file("cli.stdout"), err = dir.file("cli.stderr");
-  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + "'" + SHIFTNN_CLI + "' " +
-                          args + " >" + out + " 2>" + err;
+  const std::string cmd = (env.empty() ? "" : "env " + env + " ") + SHIFTNN_TEST_LAUNCHER " '" +
+                          SHIFTNN_CLI + "' " + args + " >" + out + " 2>" + err;
   const int raw = std::system(cmd.c_str());
   CliResult r;
   r.status = (raw != -1 && WIFEXITED(raw)) ? WEXITSTATUS(raw) : -1;
