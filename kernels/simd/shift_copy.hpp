@@ -219,7 +219,7 @@ void shift_block_by_runs(const ShiftGeometry& g, const float* image, float* out,
 }
 
 // Tensors above this size (bytes) are assumed to stream from L3 or DRAM.
-constexpr int64_t kCachedBytes = int64_t{2} << 20;
+constexpr int64_t kCachedBytes = int64_t{1} << 20;
 
 template <class Arch>
 void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) {
@@ -238,7 +238,7 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
     // prefetchers do not follow. 64-byte lines = 16 floats.
     if (prefetch && hh + 2 + g.pad_h < H) {
       const float* next = image + (hh + 2 + g.pad_h) * row;
-      for (int64_t i = 0; i < row; i += 16) __builtin_prefetch(next + i);
+      for (int64_t i = 0; i < row; i += 16) __builtin_prefetch(next + i, 0, 2);
     }
     if (W <= 2 * edge) {
       shift_pixels_by_runs<Arch>(g, image, out, hh, 0, W);
