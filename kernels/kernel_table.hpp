@@ -62,6 +62,7 @@ using GridSampleKernel = void (*)(const GridSampleArgs& args, int64_t begin, int
 #define SHIFTNN_KERNEL_LIST(X)                      \
   X(shift_copy_nchw, ShiftKernel, ShiftInteger)     \
   X(shift_copy_nhwc, ShiftKernel, ShiftInteger)     \
+  X(shift_copy_nt_nchw, ShiftKernel, ShiftInteger)  \
   X(shift_roll_nchw, ShiftKernel, ShiftInteger)     \
   X(shift_roll_nhwc, ShiftKernel, ShiftInteger)     \
   X(shift_deform_nchw, ShiftKernel, ShiftAny)       \

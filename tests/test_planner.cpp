@@ -92,17 +92,24 @@ TEST(Planner, CandidateNamesAreStable) {
 TEST(Planner, CandidatesServeTheProblem) {
   Planner planner(in_memory());
   const auto integer = planner.candidates(quad_problem({1, 8, 6, 6}, 3), PlanMode::exhaustive);
-  ASSERT_EQ(integer.size(), 5u * 3u);  // five strategies x threads 1, 2, 3
+  // Five strategies x threads 1, 2, 3, and copy with streaming stores (nchw) at each.
+  ASSERT_EQ(integer.size(), 6u * 3u);
   EXPECT_EQ(integer[0].name(), "copy/" + isa() + "/t1");
-  EXPECT_EQ(integer[2].name(), "copy/" + isa() + "/t3");
+  EXPECT_EQ(integer[1].name(), "copy/" + isa() + "/t1/nt");
+  EXPECT_EQ(integer[4].name(), "copy/" + isa() + "/t3");
   EXPECT_EQ(integer.back().name(), "gridsample/" + isa() + "/t3");
+  ShiftProblem nhwc = quad_problem({1, 8, 6, 6}, 3);
+  nhwc.layout = Layout::nhwc;
+  for (const Candidate& c : planner.candidates(nhwc, PlanMode::exhaustive)) {
+    EXPECT_EQ(c.variant, "") << c.name() << ": streaming stores are nchw only";
+  }
 
   const auto measured = planner.candidates(quad_problem({1, 8, 6, 6}, 8), PlanMode::measure);
   std::vector<int> threads;
   for (const Candidate& c : measured) {
     if (c.strategy == Strategy::copy) threads.push_back(c.threads);
   }
-  EXPECT_EQ(threads, (std::vector<int>{1, 2, 4, 8}));
+  EXPECT_EQ(threads, (std::vector<int>{1, 2, 4, 8})) << "a small tensor tries no streaming stores";
 
   ShiftProblem frac{{1, 4, 6, 6}, Layout::nchw, parse_pattern("uniform:0.5,-1.25", 4), 1};
   for (const Candidate& c : planner.candidates(frac, PlanMode::measure)) {

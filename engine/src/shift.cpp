@@ -104,17 +104,22 @@ class ShiftOp::Impl {
     spec.validate(shape.c);
     strategy_ = options.strategy;
     threads_ = detail::resolve_threads(options.threads);
+    bool streaming = options.streaming_stores;
     if (strategy_ == Strategy::automatic) {
       const Candidate c = detail::automatic_candidate({shape, layout, spec, threads_});
       strategy_ = c.strategy;
       threads_ = c.threads;
+      streaming = c.variant == "nt";
     }
     const std::string why = why_cannot_serve(strategy_, spec, shape, layout);
     if (!why.empty()) throw Error(why);
+    if (streaming && (strategy_ != Strategy::copy || layout != Layout::nchw)) {
+      throw Error("streaming stores are available for strategy copy in layout nchw only");
+    }
     geometry_ =
         kernels::make_shift_geometry(shape.n, shape.c, shape.h, shape.w, detail::to_kernel(layout),
                                      detail::to_kernel(spec.boundary), spec.dh, spec.dw);
-    executor_ = detail::make_executor(strategy_, geometry_, threads_);
+    executor_ = detail::make_executor(strategy_, geometry_, threads_, streaming);
   }
 
   void run(ConstTensorView in, TensorView out) const {

@@ -14,7 +14,7 @@ namespace shiftnn::kernels::simd {
 // A run of planes with one displacement is one flat offset copy: positions whose
 // flat source crosses a row or plane edge are exactly the masked-out ones, so
 // 7x7 planes still move in long vectors. total: elements of src, for the bounds.
-template <class Arch, bool Keep>
+template <class Arch, bool Keep, bool Streaming>
 void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_t off,
                       int64_t total, const float* mask, int64_t plane) {
   using B = Batch<Arch>;
@@ -23,8 +23,15 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
     float fallback = Keep ? src[i] : 0.0f;
     dst[i] = mask[i % plane] != 0.0f ? src[i - off] : fallback;
   };
-  // Vectors need src[i - off, i - off + V) inside [0, total).
-  const int64_t vb = std::clamp(off, b, e), ve = std::min(e, total + off);
+  // Vectors need src[i - off, i - off + V) inside [0, total); streaming stores also
+  // need dst + i aligned to the vector.
+  int64_t vb = std::clamp(off, b, e);
+  const int64_t ve = std::min(e, total + off);
+  if (Streaming) {
+    const auto misaligned =
+        static_cast<int64_t>(reinterpret_cast<uintptr_t>(dst + vb) / sizeof(float)) % V;
+    vb = std::min(ve, vb + (V - misaligned) % V);
+  }
   int64_t i = b;
   for (; i < vb; ++i) scalar(i);
   if (i + V <= ve) {
@@ -37,7 +44,12 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
       B x_next = more ? B::load_unaligned(src + next - off) : x;  // load ahead: 4K aliasing
       const auto m = B::load_unaligned(mask + q) != zero;
       const B fallback = Keep ? B::load_unaligned(src + i) : zero;
-      xsimd::select(m, x, fallback).store_unaligned(dst + i);
+      const B y = xsimd::select(m, x, fallback);
+      if constexpr (Streaming) {
+        store_streaming<Arch>(y, dst + i);
+      } else {
+        y.store_unaligned(dst + i);
+      }
       q += V;
       while (q >= plane) q -= plane;
       i = next;
@@ -121,7 +133,10 @@ void shift_plane_rowwise(const float* x, float* y, int64_t H, int64_t W, int32_t
   }
 }
 
-template <class Arch>
+// Streaming: non-temporal stores for outputs beyond the last-level cache. Rows are
+// then not shifted one by one (their vectors are not aligned) but as masked flat
+// copies, whose stores are.
+template <class Arch, bool Streaming = false>
 void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) {
   const ShiftGeometry& g = *args.g;
   const int64_t H = g.h, W = g.w, P = g.plane(), C = g.c, total = g.elements();
@@ -136,10 +151,10 @@ void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
     // Rows of two vectors or more go row by row; shorter rows as one masked flat copy
     // per run of planes, which still moves whole vectors (measured: 28-float rows are
     // ~25% faster masked than as two overlapping vectors per row).
-    const bool rowwise =
-        W >= 2 * lanes<Arch>() && std::abs(run.dh) < H && std::abs(run.dw) <= lanes<Arch>();
+    const bool rowwise = !Streaming && W >= 2 * lanes<Arch>() && std::abs(run.dh) < H &&
+                         std::abs(run.dw) <= lanes<Arch>();
     if (run.dh == 0 && run.dw == 0) {
-      copy_floats<Arch>(src + p * P, dst + p * P, (p_end - p) * P);
+      copy_floats<Arch, Streaming>(src + p * P, dst + p * P, (p_end - p) * P);
     } else if (zero_or_keep && rowwise) {
       for (int64_t q = p; q < p_end; ++q) {
         shift_plane_rowwise<Arch>(src + q * P, dst + q * P, H, W, run.dh, run.dw, keep, src,
@@ -149,9 +164,9 @@ void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
       const int64_t off = static_cast<int64_t>(run.dh) * W + run.dw;
       const float* mask = g.masks[run.mask].data();
       if (keep) {
-        masked_flat_copy<Arch, true>(src, dst, p * P, p_end * P, off, total, mask, P);
+        masked_flat_copy<Arch, true, Streaming>(src, dst, p * P, p_end * P, off, total, mask, P);
       } else {
-        masked_flat_copy<Arch, false>(src, dst, p * P, p_end * P, off, total, mask, P);
+        masked_flat_copy<Arch, false, Streaming>(src, dst, p * P, p_end * P, off, total, mask, P);
       }
     } else {
       for (int64_t q = p; q < p_end; ++q) {
@@ -166,6 +181,12 @@ void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
     }
     p = p_end;
   }
+  if (Streaming) streaming_fence();
+}
+
+template <class Arch>
+void shift_copy_nt_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float* scratch) {
+  shift_copy_nchw<Arch, true>(args, begin, end, scratch);
 }
 
 // Output pixels [w0, w1) of one nhwc row, one copy per channel run and pixel.

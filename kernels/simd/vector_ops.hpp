@@ -6,6 +6,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/simd/streaming_store.hpp"
+
 namespace shiftnn::kernels::simd {
 
 template <class Arch>
@@ -20,13 +22,27 @@ constexpr int64_t lanes() {
 // the current one is stored: a store followed by a load one float further on, with
 // src and dst equally aligned mod 4 KiB, would otherwise stall on 4K aliasing.
 // The last partial vector overlaps the previous one instead of a scalar tail.
-template <class Arch>
+// Streaming: the aligned bulk uses non-temporal stores (see streaming_store.hpp).
+template <class Arch, bool Streaming = false>
 inline void copy_floats(const float* src, float* dst, int64_t n) {
   constexpr int64_t V = lanes<Arch>();
   if (n < V) {
     for (int64_t i = 0; i < n; ++i) dst[i] = src[i];
     return;
   }
+  // Only stores after the alignment peel below are aligned.
+  auto store = [](const Batch<Arch>& v, float* p) {
+    if constexpr (Streaming) {
+      store_streaming<Arch>(v, p);
+    } else {
+      v.store_unaligned(p);
+    }
+  };
+  auto store4 = [&](int64_t at, const Batch<Arch>& v0, const Batch<Arch>& v1, const Batch<Arch>& v2,
+                    const Batch<Arch>& v3) {
+    store(v0, dst + at), store(v1, dst + at + V), store(v2, dst + at + 2 * V);
+    store(v3, dst + at + 3 * V);
+  };
   int64_t i = 0;
   if (n >= 5 * V) {
     // Align the stores: a store split over two cache lines costs more than a split load.
@@ -40,15 +56,20 @@ inline void copy_floats(const float* src, float* dst, int64_t n) {
       auto b1 = Batch<Arch>::load_unaligned(src + i + 5 * V);
       auto b2 = Batch<Arch>::load_unaligned(src + i + 6 * V);
       auto b3 = Batch<Arch>::load_unaligned(src + i + 7 * V);
-      a0.store_unaligned(dst + i), a1.store_unaligned(dst + i + V);
-      a2.store_unaligned(dst + i + 2 * V), a3.store_unaligned(dst + i + 3 * V);
+      store4(i, a0, a1, a2, a3);
       a0 = b0, a1 = b1, a2 = b2, a3 = b3;
     }
-    a0.store_unaligned(dst + i), a1.store_unaligned(dst + i + V);
-    a2.store_unaligned(dst + i + 2 * V), a3.store_unaligned(dst + i + 3 * V);
+    store4(i, a0, a1, a2, a3);
     i += 4 * V;
   }
-  for (; i + V <= n; i += V) Batch<Arch>::load_unaligned(src + i).store_unaligned(dst + i);
+  for (; i + V <= n; i += V) {
+    const auto v = Batch<Arch>::load_unaligned(src + i);
+    if (n >= 5 * V) {  // past the alignment peel
+      store(v, dst + i);
+    } else {
+      v.store_unaligned(dst + i);
+    }
+  }
   if (i < n) Batch<Arch>::load_unaligned(src + n - V).store_unaligned(dst + n - V);
 }
 

@@ -40,8 +40,8 @@ struct ShiftProblem {
 struct Candidate {
   Strategy strategy = Strategy::copy;
   int threads = 1;
-  // A kernel variant of the strategy (streaming stores, internal layout); empty: the
-  // strategy's only kernel. No strategy exposes a variant yet.
+  // A kernel variant of the strategy: "nt" = copy in nchw with streaming
+  // (non-temporal) stores; empty: the strategy's default kernel.
   std::string variant;
 
   // Stable name, e.g. "copy/avx512f/t2" or "copy/avx512f/t2/nt".

@@ -18,6 +18,9 @@ const std::vector<Strategy>& all_strategies();     // the five concrete ones
 struct ShiftOptions {
   Strategy strategy = Strategy::automatic;
   int threads = 0;  // 0: omp_get_max_threads() (OMP_NUM_THREADS)
+  // Non-temporal stores, for outputs far beyond the last-level cache: strategy copy
+  // in layout nchw only.
+  bool streaming_stores = false;
 };
 
 // Empty when `strategy` can compute `spec` on tensors of `shape` in `layout`,

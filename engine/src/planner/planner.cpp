@@ -30,6 +30,13 @@ constexpr double kPruneMinUs = 1000.0;
 // interleaved rounds and keep their best median: on a shared machine one round is luck.
 constexpr double kRetimeWithin = 0.25;
 constexpr int kExtraRounds = 2;
+// Outputs of at least this many bytes also try streaming stores in measure mode
+// (exhaustive always does): below the last-level cache they only lose.
+constexpr double kStreamingMinBytes = 16.0 * (1 << 20);
+
+ShiftOptions options_of(const Candidate& c) {
+  return {c.strategy, c.threads, c.variant == "nt"};
+}
 
 Timing wall_clock(const std::function<void()>& run, double best_us, double min_seconds) {
   const auto call_us = [&] {
@@ -194,8 +201,13 @@ std::vector<Candidate> Planner::candidates(const ShiftProblem& problem, PlanMode
   std::vector<Candidate> out;
   for (Strategy s : all_strategies()) {
     if (!why_cannot_serve(s, p.spec, p.shape, p.layout).empty()) continue;
-    // The variant axis: no strategy exposes a kernel variant yet.
-    for (int t : thread_counts(p.threads, mode)) out.push_back({s, t, ""});
+    const bool streaming =
+        s == Strategy::copy && p.layout == Layout::nchw &&
+        (mode == PlanMode::exhaustive || p.shape.elements() * sizeof(float) >= kStreamingMinBytes);
+    for (int t : thread_counts(p.threads, mode)) {
+      out.push_back({s, t, ""});
+      if (streaming) out.push_back({s, t, "nt"});
+    }
   }
   return out;
 }
@@ -232,7 +244,7 @@ Candidate Planner::choose(const ShiftProblem& problem) const {
 Plan Planner::plan(const ShiftProblem& problem) {
   if (std::optional<Candidate> c = remembered(problem)) {
     const ShiftProblem p = resolved(problem);
-    ShiftOp op(p.shape, p.layout, p.spec, {c->strategy, c->threads});
+    ShiftOp op(p.shape, p.layout, p.spec, options_of(*c));
     return Plan(std::move(op), *c, PlanSource::wisdom, {});
   }
   const PlanMode mode = state_->options.mode;
@@ -244,7 +256,7 @@ Plan Planner::plan(const ShiftProblem& problem) {
       if (std::optional<Candidate> c = remembered(problem)) {
         std::fprintf(stderr, "shiftnn: warning: %s\n", e.what());
         const ShiftProblem p = resolved(problem);
-        ShiftOp op(p.shape, p.layout, p.spec, {c->strategy, c->threads});
+        ShiftOp op(p.shape, p.layout, p.spec, options_of(*c));
         return Plan(std::move(op), *c, PlanSource::measured, {});
       }
       throw;
@@ -257,8 +269,7 @@ Plan Planner::tune(const ShiftProblem& problem, PlanMode mode) {
   const ShiftProblem p = resolved(problem);
   if (mode == PlanMode::wisdom_only) {
     if (std::optional<Candidate> c = remembered(p)) {
-      return Plan(ShiftOp(p.shape, p.layout, p.spec, {c->strategy, c->threads}), *c,
-                  PlanSource::wisdom, {});
+      return Plan(ShiftOp(p.shape, p.layout, p.spec, options_of(*c)), *c, PlanSource::wisdom, {});
     }
     mode = PlanMode::estimate;
   }
@@ -272,7 +283,7 @@ Plan Planner::tune(const ShiftProblem& problem, PlanMode mode) {
       if (rows[i].microseconds < rows[best].microseconds) best = i;
     }
     const Candidate& c = rows[best].candidate;
-    ShiftOp op(p.shape, p.layout, p.spec, {c.strategy, c.threads});
+    ShiftOp op(p.shape, p.layout, p.spec, options_of(c));
     return Plan(std::move(op), c, PlanSource::estimated, std::move(rows));
   }
 
@@ -281,7 +292,7 @@ Plan Planner::tune(const ShiftProblem& problem, PlanMode mode) {
   fill_random(x);
   std::vector<ShiftOp> ops;
   for (const Candidate& c : cands)
-    ops.emplace_back(p.shape, p.layout, p.spec, ShiftOptions{c.strategy, c.threads});
+    ops.emplace_back(p.shape, p.layout, p.spec, options_of(c));
   // Cheapest estimate first, so the best median is known early and hopeless
   // candidates are pruned after one call.
   std::vector<size_t> order(cands.size());

@@ -83,9 +83,11 @@ bool parse_candidate(const std::string& name, Candidate* out) {
   const std::string strategy = name.substr(0, a), isa = name.substr(a + 1, b - a - 1);
   const std::string threads = name.substr(b + 1, c == std::string::npos ? c : c - b - 1);
   if (isa != kernels::isa_name(kernels::active_isa())) return false;
-  // No strategy has variants yet (see Candidate::variant).
-  if (c != std::string::npos) return false;
   Candidate cand;
+  if (c != std::string::npos) {
+    cand.variant = name.substr(c + 1);
+    if (strategy != "copy" || cand.variant != "nt") return false;  // the only variant
+  }
   bool known = false;
   for (Strategy s : all_strategies()) {
     if (strategy == strategy_name(s)) {
@@ -106,10 +108,10 @@ bool parse_candidate(const std::string& name, Candidate* out) {
 }
 
 std::string candidate_set_signature() {
-  // Strategies, the variant axis (none yet) and the name format, as one string.
+  // Strategies, the variant axis and the name format, as one string.
   std::string set = "names=strategy/isa/tN[/variant];strategies=";
   for (Strategy s : all_strategies()) set += std::string(strategy_name(s)) + ",";
-  set += ";variants=";
+  set += ";variants=copy/nt";
   return hex64(fnv1a(kFnvOffset, set.data(), set.size()));
 }
 

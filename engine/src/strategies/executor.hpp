@@ -17,7 +17,9 @@ class ShiftExecutor {
 };
 
 // g must outlive the executor. The strategy must be able to serve g (see why_cannot_serve).
-std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads);
+// streaming: non-temporal stores (nchw only).
+std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads,
+                                                  bool streaming);
 std::unique_ptr<ShiftExecutor> make_roll_executor(const kernels::ShiftGeometry& g, int threads);
 std::unique_ptr<ShiftExecutor> make_deform_executor(const kernels::ShiftGeometry& g, int threads);
 std::unique_ptr<ShiftExecutor> make_dwconv_executor(const kernels::ShiftGeometry& g, int threads);
@@ -25,10 +27,10 @@ std::unique_ptr<ShiftExecutor> make_gridsample_executor(const kernels::ShiftGeom
                                                         int threads);
 
 inline std::unique_ptr<ShiftExecutor> make_executor(Strategy s, const kernels::ShiftGeometry& g,
-                                                    int threads) {
+                                                    int threads, bool streaming = false) {
   switch (s) {
     case Strategy::copy:
-      return make_copy_executor(g, threads);
+      return make_copy_executor(g, threads, streaming);
     case Strategy::roll:
       return make_roll_executor(g, threads);
     case Strategy::deform:

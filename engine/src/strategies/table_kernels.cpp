@@ -58,7 +58,13 @@ bool nchw(const kernels::ShiftGeometry& g) {
               : SHIFTNN_KERNEL_NAME(op##_nhwc, kernels::active_isa()),                     \
       scratch)
 
-std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads) {
+std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads,
+                                                  bool streaming) {
+  if (streaming) {
+    return std::make_unique<TableKernelExecutor>(
+        g, threads, kernels::active_kernels().shift_copy_nt_nchw,
+        SHIFTNN_KERNEL_NAME(shift_copy_nt_nchw, kernels::active_isa()), false);
+  }
   return SHIFTNN_PICK(g, shift_copy, false);
 }
 
