@@ -1,15 +1,18 @@
 // The shift benchmarks: every strategy through the public API, every SIMD shift kernel
 // of the kernel list on every ISA the host runs, and a memcpy of the same bytes as the
-// physical limit. bench/compare.py turns the JSON output into ratio tables.
+// physical limit. bench/compare.py turns the JSON output into ratio tables; scripts/bench
+// into a report with plots.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
@@ -34,7 +37,30 @@ std::vector<Shape> suite_shapes() {
   return shapes;
 }
 
-constexpr int kThreadCounts[] = {1, 2};
+// Powers of two up to all hardware threads, and all of them: the thread-scaling curve.
+std::vector<int> thread_counts() {
+  const int all = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::vector<int> counts;
+  for (int t = 1; t < all; t *= 2) counts.push_back(t);
+  counts.push_back(all);
+  return counts;
+}
+
+// Size sweep for the bandwidth-against-size plot, only with SHIFTNN_BENCH_SWEEP=<max bytes>
+// (e.g. 268435456): 1xCx56x56 tensors from 16 KiB up to that many bytes in steps of
+// sqrt(2), C rounded to the nearest channel count (at least 1).
+std::vector<Shape> sweep_shapes() {
+  const char* env = std::getenv("SHIFTNN_BENCH_SWEEP");
+  std::vector<Shape> shapes;
+  if (!env) return shapes;
+  const double max_bytes = std::atof(env);
+  const double plane_bytes = 56.0 * 56.0 * sizeof(float);
+  for (double bytes = 16384; bytes <= max_bytes * 1.0001; bytes *= 1.4142135623730951) {
+    const int64_t c = std::max<int64_t>(1, std::llround(bytes / plane_bytes));
+    if (shapes.empty() || shapes.back().c != c) shapes.push_back({1, c, 56, 56});
+  }
+  return shapes;
+}
 
 // copy is held to the memcpy target with both zero and keep; replicate is the PyTorch
 // peer's boundary, so every strategy has it for the side-by-side table.
@@ -138,7 +164,7 @@ struct Registrar {
 
   void api_benchmarks() const {
     for (const Shape& shape : suite_shapes()) {
-      for (int t : kThreadCounts) {
+      for (int t : thread_counts()) {
         const std::string name = "memcpy/" + shape.str() + "/t" + std::to_string(t);
         tune(benchmark::RegisterBenchmark(name.c_str(), bench_memcpy, shape, t), t);
       }
@@ -147,7 +173,7 @@ struct Registrar {
           for (Boundary b : boundaries_for(s)) {
             const auto spec = shiftnn::parse_pattern("quad", shape.c, b);
             if (!shiftnn::why_cannot_serve(s, spec, shape, layout).empty()) continue;
-            for (int t : kThreadCounts) {
+            for (int t : thread_counts()) {
               const std::string name = std::string("shift/") + shiftnn::strategy_name(s) + "/" +
                                        shiftnn::layout_name(layout) + "/" +
                                        shiftnn::boundary_name(b) + "/" + shape.str() + "/t" +
@@ -159,6 +185,18 @@ struct Registrar {
           }
         }
       }
+    }
+  }
+
+  // Named by the tensor's bytes (one tensor, not read + write) so plots need no parsing.
+  void sweep_benchmarks() const {
+    for (const Shape& shape : sweep_shapes()) {
+      const std::string bytes = std::to_string(shape.elements() * sizeof(float));
+      tune(benchmark::RegisterBenchmark(("sweep/memcpy/" + bytes).c_str(), bench_memcpy, shape, 1),
+           1);
+      tune(benchmark::RegisterBenchmark(("sweep/copy/" + bytes).c_str(), bench_strategy,
+                                        Strategy::copy, Layout::nchw, Boundary::zero, shape, 1),
+           1);
     }
   }
 
@@ -203,6 +241,7 @@ int main(int argc, char** argv) {
   }
   const Registrar registrar{!min_time_flag};
   registrar.api_benchmarks();
+  registrar.sweep_benchmarks();
   registrar.kernel_benchmarks();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -1,7 +1,9 @@
-"""PyTorch peer timings for bench/compare.py: the seed's five shift strategies, as in
-/work/shared/peers/torch_strategies.py (quad pattern, |d| = 1, boundary replicate),
-for one thread count per process. Prints one JSON object:
-{"threads": T, "rows": [{"shape": "NxCxHxW", "clone": us, "slice": us, ...}]}.
+"""PyTorch peer timings for bench/compare.py and bench/report.py: the seed's five shift
+strategies, as in /work/shared/peers/torch_strategies.py (quad pattern, |d| = 1,
+boundary replicate), for one thread count per process. Prints one JSON object:
+{"threads": T, "torch": version, "rows": [{"shape": "NxCxHxW", "clone": us, "slice": us, ...}]}.
+--sweep MAX_BYTES times only clone and slice on bench_shift's sweep shapes (1xCx56x56
+from 16 KiB to MAX_BYTES in steps of sqrt(2)); its rows also hold "bytes" (one tensor).
 Times are medians over repeated timings, in microseconds: process CPU time for one
 thread (as bench_shift reports one thread), wall time for more."""
 import argparse
@@ -99,10 +101,24 @@ def median_us(fn, x, clock, min_time, repeats):
     return statistics.median(samples) * 1e6
 
 
+def sweep_shapes(max_bytes):
+    """The same channel counts as bench_shift's sweep_shapes()."""
+    plane_bytes = 56 * 56 * 4
+    shapes, size = [], 16384.0
+    while size <= max_bytes * 1.0001:
+        c = max(1, round(size / plane_bytes))
+        if not shapes or shapes[-1] != c:
+            shapes.append(c)
+        size *= 2 ** 0.5
+    return [f"1x{c}x56x56" for c in shapes]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--shapes", required=True, help="comma-separated NxCxHxW")
+    what = ap.add_mutually_exclusive_group(required=True)
+    what.add_argument("--shapes", help="comma-separated NxCxHxW")
+    what.add_argument("--sweep", type=float, help="max bytes of the size sweep (clone, slice)")
     ap.add_argument("--min-time", type=float, default=0.5, help="seconds per implementation")
     ap.add_argument("--repeats", type=int, default=5)
     args = ap.parse_args()
@@ -110,19 +126,23 @@ def main():
     torch.set_num_threads(args.threads)
     clock = time.process_time if args.threads == 1 else time.perf_counter
     rows = []
-    for text in args.shapes.split(","):
+    shapes = sweep_shapes(args.sweep) if args.sweep else args.shapes.split(",")
+    for text in shapes:
         x = torch.randn(*map(int, text.split("x")))
         ref = slice_shift(x)
-        impls = {"clone": torch.clone, "slice": slice_shift, "roll": roll_shift,
-                 "deform_conv2d": Deform(x), "dwconv3x3": DWConv(x), "grid_sample": Grid(x)}
-        row = {"shape": text}
+        if args.sweep:
+            impls = {"clone": torch.clone, "slice": slice_shift}
+        else:
+            impls = {"clone": torch.clone, "slice": slice_shift, "roll": roll_shift,
+                     "deform_conv2d": Deform(x), "dwconv3x3": DWConv(x), "grid_sample": Grid(x)}
+        row = {"shape": text, "bytes": x.numel() * x.element_size()}
         for name, fn in impls.items():
             if name != "clone":
                 err = (fn(x) - ref).abs().max().item()
                 assert err < 1e-4, (name, text, err)
             row[name] = median_us(fn, x, clock, args.min_time, args.repeats)
         rows.append(row)
-    print(json.dumps({"threads": args.threads, "rows": rows}))
+    print(json.dumps({"threads": args.threads, "torch": torch.__version__, "rows": rows}))
 
 
 if __name__ == "__main__":
