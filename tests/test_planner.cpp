@@ -92,8 +92,9 @@ TEST(Planner, CandidateNamesAreStable) {
 TEST(Planner, CandidatesServeTheProblem) {
   Planner planner(in_memory());
   const auto integer = planner.candidates(quad_problem({1, 8, 6, 6}, 3), PlanMode::exhaustive);
-  // Five strategies x threads 1, 2, 3, and copy with streaming stores (nchw) at each.
-  ASSERT_EQ(integer.size(), 6u * 3u);
+  // Five strategies x threads 1, 2, 3, plus at each thread count the nchw variants:
+  // copy with streaming stores, dwconv convolving in nhwc.
+  ASSERT_EQ(integer.size(), 7u * 3u);
   EXPECT_EQ(integer[0].name(), "copy/" + isa() + "/t1");
   EXPECT_EQ(integer[1].name(), "copy/" + isa() + "/t1/nt");
   EXPECT_EQ(integer[4].name(), "copy/" + isa() + "/t3");
@@ -137,7 +138,7 @@ TEST(Planner, FastestMeasuredCandidateWins) {
   EXPECT_EQ(plan.candidate().name(), "roll" + t1);
   EXPECT_EQ(plan.op().strategy(), Strategy::roll);
   EXPECT_EQ(plan.op().threads(), 1);
-  ASSERT_EQ(plan.timings().size(), 10u);
+  ASSERT_EQ(plan.timings().size(), 12u);  // 5 strategies + dwconv/nhwc, at 1 and 2 threads
   for (const CandidateTiming& row : plan.timings()) EXPECT_TRUE(row.measured);
 
   // Remembered at once, in this planner and in a fresh one reading the file.

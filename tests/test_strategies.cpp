@@ -280,6 +280,37 @@ TEST(StrategyErrors, AliasingInputAndOutputThrows) {
       {"alias"});
 }
 
+// Every kernel variant (ShiftOptions::variant) computes the same shift as the reference:
+// bit-exact for copy with streaming stores, equal as values for dwconv (a convolution
+// turns -0 into +0).
+TEST(StrategyVariants, MatchTheReference) {
+  for (const Shape& s : {Shape{1, 8, 5, 5}, Shape{2, 17, 9, 37}, Shape{1, 12, 3, 70}}) {
+    const std::vector<float> x = random_values(s.elements(), 7);
+    for (Boundary b : {Boundary::zero, Boundary::keep, Boundary::replicate, Boundary::circular}) {
+      const ShiftSpec spec = parse_pattern("grouped:3", s.c, b);
+      const std::vector<float> want = reference(x, s, Layout::nchw, spec);
+      for (Strategy strategy : {Strategy::copy, Strategy::dwconv}) {
+        for (const std::string& variant : strategy_variants(strategy, Layout::nchw)) {
+          std::vector<float> y(x.size(), -1.0f);
+          ShiftOp(s, Layout::nchw, spec, {strategy, 2, variant})
+              .run({x.data(), s, Layout::nchw}, {y.data(), s, Layout::nchw});
+          for (size_t i = 0; i < y.size(); ++i) {
+            ASSERT_EQ(y[i], want[i]) << strategy_name(strategy) << "/" << variant << " " << s.str()
+                                     << " " << boundary_name(b) << " at " << i;
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(StrategyVariants, UnknownOrMisplacedVariantThrows) {
+  const ShiftSpec spec = parse_pattern("quad", 8);
+  expect_error([&] { ShiftOp(kShape, Layout::nchw, spec, {Strategy::roll, 1, "nt"}); }, {"nt"});
+  expect_error([&] { ShiftOp(kShape, Layout::nhwc, spec, {Strategy::copy, 1, "nt"}); }, {"nhwc"});
+  expect_error([&] { ShiftOp(kShape, Layout::nchw, spec, {Strategy::copy, 1, "fast"}); }, {"fast"});
+}
+
 TEST(StrategyErrors, WrongShapeOrLayoutThrows) {
   const ShiftOp op(kShape, Layout::nchw, parse_pattern("quad", 8), {Strategy::copy, 1});
   std::vector<float> x(400), y(400);

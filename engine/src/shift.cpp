@@ -58,6 +58,22 @@ const std::vector<Strategy>& all_strategies() {
   return all;
 }
 
+std::string why_no_variant(Strategy strategy, Layout layout, const std::string& variant) {
+  if (variant.empty()) return "";
+  for (const std::string& v : strategy_variants(strategy, layout)) {
+    if (v == variant) return "";
+  }
+  return std::string("strategy ") + strategy_name(strategy) + " has no variant '" + variant +
+         "' in layout " + layout_name(layout) + " (variants: copy nt, dwconv nhwc; nchw only)";
+}
+
+std::vector<std::string> strategy_variants(Strategy strategy, Layout layout) {
+  if (layout != Layout::nchw) return {};
+  if (strategy == Strategy::copy) return {"nt"};
+  if (strategy == Strategy::dwconv) return {"nhwc"};
+  return {};
+}
+
 std::string why_cannot_serve(Strategy strategy, const ShiftSpec& spec, Shape shape, Layout) {
   const bool integer = spec.is_integer();
   switch (strategy) {
@@ -104,22 +120,21 @@ class ShiftOp::Impl {
     spec.validate(shape.c);
     strategy_ = options.strategy;
     threads_ = detail::resolve_threads(options.threads);
-    bool streaming = options.streaming_stores;
+    std::string variant = options.variant;
     if (strategy_ == Strategy::automatic) {
       const Candidate c = detail::automatic_candidate({shape, layout, spec, threads_});
       strategy_ = c.strategy;
       threads_ = c.threads;
-      streaming = c.variant == "nt";
+      variant = c.variant;
     }
     const std::string why = why_cannot_serve(strategy_, spec, shape, layout);
     if (!why.empty()) throw Error(why);
-    if (streaming && (strategy_ != Strategy::copy || layout != Layout::nchw)) {
-      throw Error("streaming stores are available for strategy copy in layout nchw only");
-    }
+    const std::string why_not = why_no_variant(strategy_, layout, variant);
+    if (!why_not.empty()) throw Error(why_not);
     geometry_ =
         kernels::make_shift_geometry(shape.n, shape.c, shape.h, shape.w, detail::to_kernel(layout),
                                      detail::to_kernel(spec.boundary), spec.dh, spec.dw);
-    executor_ = detail::make_executor(strategy_, geometry_, threads_, streaming);
+    executor_ = detail::make_executor(strategy_, geometry_, threads_, variant);
   }
 
   void run(ConstTensorView in, TensorView out) const {

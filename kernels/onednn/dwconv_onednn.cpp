@@ -232,7 +232,8 @@ struct DwconvShift::Impl {
   size_t src_offset = 0, dst_offset = 0, pad_offset = 0, scratch_bytes = 0;
 };
 
-DwconvShift::DwconvShift(const ShiftGeometry& g, int threads) : impl_(std::make_unique<Impl>()) {
+DwconvShift::DwconvShift(const ShiftGeometry& g, int threads, bool nhwc_for_nchw)
+    : impl_(std::make_unique<Impl>()) {
   Impl& m = *impl_;
   m.g = &g;
   m.threads = std::max(threads, 1);
@@ -242,7 +243,7 @@ DwconvShift::DwconvShift(const ShiftGeometry& g, int threads) : impl_(std::make_
   const Displacements d = effective_displacements(g);
   const int64_t k = 2 * d.reach + 1, half = d.reach;
   m.user_tag = g.layout == Layout::nhwc ? Tag::nhwc : Tag::nchw;
-  m.conv_tag = g.layout == Layout::nhwc ? Tag::nhwc : blocked_tag();
+  m.conv_tag = g.layout == Layout::nhwc || nhwc_for_nchw ? Tag::nhwc : blocked_tag();
   m.padded = g.boundary == Boundary::replicate || g.boundary == Boundary::circular;
   m.pad = m.padded ? half : 0;
   m.src_copy = m.padded || m.conv_tag != m.user_tag;

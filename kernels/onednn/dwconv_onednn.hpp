@@ -12,7 +12,9 @@ namespace shiftnn::kernels {
 class DwconvShift {
  public:
   // Creates the oneDNN primitives once for geometry g (which must outlive this object).
-  DwconvShift(const ShiftGeometry& g, int threads);
+  // nchw tensors convolve in the blocked layout (nChw16c/nChw8c), or in nhwc when
+  // nhwc_for_nchw; nhwc tensors convolve in place.
+  DwconvShift(const ShiftGeometry& g, int threads, bool nhwc_for_nchw = false);
   ~DwconvShift();
   DwconvShift(const DwconvShift&) = delete;
   DwconvShift& operator=(const DwconvShift&) = delete;

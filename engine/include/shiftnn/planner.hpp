@@ -40,8 +40,8 @@ struct ShiftProblem {
 struct Candidate {
   Strategy strategy = Strategy::copy;
   int threads = 1;
-  // A kernel variant of the strategy: "nt" = copy in nchw with streaming
-  // (non-temporal) stores; empty: the strategy's default kernel.
+  // A kernel variant of the strategy (ShiftOptions::variant): "nt" = copy in nchw with
+  // streaming stores, "nhwc" = dwconv convolving nchw tensors in nhwc; empty: default.
   std::string variant;
 
   // Stable name, e.g. "copy/avx512f/t2" or "copy/avx512f/t2/nt".

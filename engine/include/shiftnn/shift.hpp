@@ -1,6 +1,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "shiftnn/shift_spec.hpp"
@@ -18,14 +19,24 @@ const std::vector<Strategy>& all_strategies();     // the five concrete ones
 struct ShiftOptions {
   Strategy strategy = Strategy::automatic;
   int threads = 0;  // 0: omp_get_max_threads() (OMP_NUM_THREADS)
-  // Non-temporal stores, for outputs far beyond the last-level cache: strategy copy
-  // in layout nchw only.
-  bool streaming_stores = false;
+  // A variant of the strategy's kernel, for layout nchw: "nt" (copy with streaming
+  // stores, for outputs far beyond the last-level cache), "nhwc" (dwconv convolving
+  // in nhwc instead of the blocked layout). Empty: the default kernel.
+  std::string variant;
+
+  ShiftOptions() = default;
+  ShiftOptions(Strategy s, int t = 0, std::string v = "")
+      : strategy(s), threads(t), variant(std::move(v)) {}
 };
 
 // Empty when `strategy` can compute `spec` on tensors of `shape` in `layout`,
 // else the reason it cannot.
 std::string why_cannot_serve(Strategy strategy, const ShiftSpec& spec, Shape shape, Layout layout);
+
+// Kernel variants a strategy offers in a layout (see ShiftOptions::variant).
+std::vector<std::string> strategy_variants(Strategy strategy, Layout layout);
+// Empty when `variant` is one of strategy_variants(strategy, layout), else why not.
+std::string why_no_variant(Strategy strategy, Layout layout, const std::string& variant);
 
 // A shift prepared once for one shape, layout and spec; run() many times.
 // run() is const and may be called from several threads at once.

@@ -35,7 +35,7 @@ constexpr int kExtraRounds = 2;
 constexpr double kStreamingMinBytes = 16.0 * (1 << 20);
 
 ShiftOptions options_of(const Candidate& c) {
-  return {c.strategy, c.threads, c.variant == "nt"};
+  return {c.strategy, c.threads, c.variant};
 }
 
 Timing wall_clock(const std::function<void()>& run, double best_us, double min_seconds) {
@@ -201,12 +201,12 @@ std::vector<Candidate> Planner::candidates(const ShiftProblem& problem, PlanMode
   std::vector<Candidate> out;
   for (Strategy s : all_strategies()) {
     if (!why_cannot_serve(s, p.spec, p.shape, p.layout).empty()) continue;
-    const bool streaming =
-        s == Strategy::copy && p.layout == Layout::nchw &&
-        (mode == PlanMode::exhaustive || p.shape.elements() * sizeof(float) >= kStreamingMinBytes);
+    std::vector<std::string> variants = strategy_variants(s, p.layout);
+    const bool large = p.shape.elements() * sizeof(float) >= kStreamingMinBytes;
+    if (s == Strategy::copy && mode != PlanMode::exhaustive && !large) variants.clear();
     for (int t : thread_counts(p.threads, mode)) {
       out.push_back({s, t, ""});
-      if (streaming) out.push_back({s, t, "nt"});
+      for (const std::string& v : variants) out.push_back({s, t, v});
     }
   }
   return out;
@@ -291,8 +291,7 @@ Plan Planner::tune(const ShiftProblem& problem, PlanMode mode) {
   Tensor x(p.shape, p.layout), y(p.shape, p.layout);
   fill_random(x);
   std::vector<ShiftOp> ops;
-  for (const Candidate& c : cands)
-    ops.emplace_back(p.shape, p.layout, p.spec, options_of(c));
+  for (const Candidate& c : cands) ops.emplace_back(p.shape, p.layout, p.spec, options_of(c));
   // Cheapest estimate first, so the best median is known early and hopeless
   // candidates are pruned after one call.
   std::vector<size_t> order(cands.size());

@@ -86,7 +86,6 @@ bool parse_candidate(const std::string& name, Candidate* out) {
   Candidate cand;
   if (c != std::string::npos) {
     cand.variant = name.substr(c + 1);
-    if (strategy != "copy" || cand.variant != "nt") return false;  // the only variant
   }
   bool known = false;
   for (Strategy s : all_strategies()) {
@@ -96,6 +95,7 @@ bool parse_candidate(const std::string& name, Candidate* out) {
     }
   }
   if (!known || threads.size() < 2 || threads[0] != 't') return false;
+  if (!why_no_variant(cand.strategy, Layout::nchw, cand.variant).empty()) return false;
   int t = 0;
   for (size_t i = 1; i < threads.size(); ++i) {
     if (threads[i] < '0' || threads[i] > '9' || t > 100000) return false;
@@ -111,7 +111,7 @@ std::string candidate_set_signature() {
   // Strategies, the variant axis and the name format, as one string.
   std::string set = "names=strategy/isa/tN[/variant];strategies=";
   for (Strategy s : all_strategies()) set += std::string(strategy_name(s)) + ",";
-  set += ";variants=copy/nt";
+  set += ";variants=copy/nt,dwconv/nhwc";
   return hex64(fnv1a(kFnvOffset, set.data(), set.size()));
 }
 

@@ -7,7 +7,8 @@ namespace {
 
 class DwconvExecutor final : public ShiftExecutor {
  public:
-  DwconvExecutor(const kernels::ShiftGeometry& g, int threads) : conv_(g, threads) {}
+  DwconvExecutor(const kernels::ShiftGeometry& g, int threads, bool nhwc)
+      : conv_(g, threads, nhwc) {}
   void run(const float* src, float* dst) const override { conv_.run(src, dst); }
   std::string kernel_name() const override { return conv_.name(); }
 
@@ -17,8 +18,9 @@ class DwconvExecutor final : public ShiftExecutor {
 
 }  // namespace
 
-std::unique_ptr<ShiftExecutor> make_dwconv_executor(const kernels::ShiftGeometry& g, int threads) {
-  return std::make_unique<DwconvExecutor>(g, threads);
+std::unique_ptr<ShiftExecutor> make_dwconv_executor(const kernels::ShiftGeometry& g, int threads,
+                                                    const std::string& variant) {
+  return std::make_unique<DwconvExecutor>(g, threads, variant == "nhwc");
 }
 
 }  // namespace shiftnn::detail

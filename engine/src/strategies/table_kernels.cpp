@@ -59,8 +59,8 @@ bool nchw(const kernels::ShiftGeometry& g) {
       scratch)
 
 std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads,
-                                                  bool streaming) {
-  if (streaming) {
+                                                  const std::string& variant) {
+  if (variant == "nt") {
     return std::make_unique<TableKernelExecutor>(
         g, threads, kernels::active_kernels().shift_copy_nt_nchw,
         SHIFTNN_KERNEL_NAME(shift_copy_nt_nchw, kernels::active_isa()), false);
