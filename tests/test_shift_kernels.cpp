@@ -211,6 +211,12 @@ class ShiftKernelTest : public testing::TestWithParam<KernelCase> {
     EXPECT_EQ(one, "") << what << ", one call over all " << items << " work items";
     const std::string split = run_split(kernel_, g, x.data(), want, s, layout, three, tolerance);
     EXPECT_EQ(split, "") << what << ", three uneven ranges " << a << "|" << b << "|" << items;
+    if (kl == sk::Layout::nhwc) {  // the other interior order, chosen by size otherwise
+      sk::ShiftGeometry other = g;
+      other.nhwc_pixel_order = !g.nhwc_pixel_order;
+      EXPECT_EQ(run_split(kernel_, other, x.data(), want, s, layout, three, tolerance), "")
+          << what << ", nhwc_pixel_order " << other.nhwc_pixel_order;
+    }
   }
 
   sk::ShiftKernel kernel_ = nullptr;

@@ -310,10 +310,6 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
   const int64_t block = std::max<int64_t>(1, 2048 / C);
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
   const bool prefetch = bytes > kCachedBytes;
-  // Measured on Zen 4 (quad, 1 thread): pixel order wins once the tensor streams
-  // from memory (8x96x56x56: 0.69x memcpy against 0.50x run by run), run by run
-  // while it is cached (1x96x56x56: 0.68x against 0.59x; 1x768x7x7: 0.98x against 0.57x).
-  const bool streaming_from_memory = bytes > 4 * kCachedBytes;
   for (int64_t r = begin; r < end; ++r) {
     const int64_t n = r / H, hh = r % H;
     const float* image = args.src + n * H * row;
@@ -330,7 +326,7 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
       continue;
     }
     shift_pixels_by_runs<Arch>(g, image, out, hh, 0, edge);
-    if (!streaming_from_memory ||
+    if (!g.nhwc_pixel_order ||
         !shift_interior_by_vectors<Arch>(g, image, out, hh, edge, W - edge)) {
       for (int64_t b = edge; b < W - edge; b += block) {
         shift_block_by_runs<Arch>(g, image, out, hh, b, std::min(W - edge, b + block));
