@@ -56,15 +56,17 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
     g.pad_w = std::max(g.pad_w, std::abs(g.dw[i]));
   }
   std::map<std::pair<int32_t, int32_t>, int32_t> mask_of;
-  bool want_masks =
-      layout == Layout::nchw && (boundary == Boundary::zero || boundary == Boundary::keep);
+  const bool zero_or_keep = boundary == Boundary::zero || boundary == Boundary::keep;
   for (int64_t i = 0; i < c; ++i) {
     if (!g.runs.empty() && g.runs.back().dh == g.dh[i] && g.runs.back().dw == g.dw[i]) {
       g.runs.back().c_end = i + 1;
       continue;
     }
     ChannelRun run{i, i + 1, g.dh[i], g.dw[i], -1};
-    if (want_masks) {
+    run.replicate_as_keep =
+        boundary == Boundary::replicate &&
+        ((run.dh == 0 && std::abs(run.dw) <= 1) || (run.dw == 0 && std::abs(run.dh) <= 1));
+    if (layout == Layout::nchw && (zero_or_keep || run.replicate_as_keep)) {
       auto key = std::make_pair(run.dh, run.dw);
       auto it = mask_of.find(key);
       if (it == mask_of.end()) {

@@ -16,6 +16,9 @@ struct ChannelRun {
   int64_t c_begin = 0, c_end = 0;
   int32_t dh = 0, dw = 0;  // normalised: |d| <= size (zero/keep/replicate), [0, size) (circular)
   int32_t mask = -1;       // index into ShiftGeometry::masks, or -1
+  // A replicate run along one axis by at most one pixel: the clamped source is the
+  // output position itself, so the run is computed as keep (SPEC §1).
+  bool replicate_as_keep = false;
 };
 
 // Widest vector any kernel uses, in floats; masks carry this many extra entries.

@@ -140,11 +140,11 @@ template <class Arch, bool Streaming = false>
 void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) {
   const ShiftGeometry& g = *args.g;
   const int64_t H = g.h, W = g.w, P = g.plane(), C = g.c, total = g.elements();
-  const bool zero_or_keep = g.boundary == Boundary::zero || g.boundary == Boundary::keep;
-  const bool keep = g.boundary == Boundary::keep;
   for (int64_t p = begin; p < end;) {
     const int64_t n = p / C;
     const ChannelRun& run = run_of(g, p % C);
+    const bool keep = g.boundary == Boundary::keep || run.replicate_as_keep;
+    const bool zero_or_keep = keep || g.boundary == Boundary::zero;
     const int64_t p_end = std::min(end, n * C + run.c_end);
     const float* src = args.src;
     float* dst = args.dst;
