@@ -91,12 +91,12 @@ void set_traffic(benchmark::State& state, Shape shape) {
 }
 
 void bench_strategy(benchmark::State& state, Strategy strategy, Layout layout, Boundary boundary,
-                    Shape shape, int threads) {
+                    Shape shape, int threads, std::string variant = "") {
   const Tensor& in = random_input(shape, layout);
   Tensor out(shape, layout);
   try {
     const shiftnn::ShiftOp op(shape, layout, shiftnn::parse_pattern("quad", shape.c, boundary),
-                              {strategy, threads});
+                              {strategy, threads, variant});
     state.SetLabel(op.kernel_name());
     for (auto _ : state) {
       op.run(in.cview(), out.view());
@@ -179,7 +179,7 @@ struct Registrar {
                                        shiftnn::boundary_name(b) + "/" + shape.str() + "/t" +
                                        std::to_string(t);
               tune(benchmark::RegisterBenchmark(name.c_str(), bench_strategy, s, layout, b, shape,
-                                                t),
+                                                t, ""),
                    t);
             }
           }
@@ -195,7 +195,11 @@ struct Registrar {
       tune(benchmark::RegisterBenchmark(("sweep/memcpy/" + bytes).c_str(), bench_memcpy, shape, 1),
            1);
       tune(benchmark::RegisterBenchmark(("sweep/copy/" + bytes).c_str(), bench_strategy,
-                                        Strategy::copy, Layout::nchw, Boundary::zero, shape, 1),
+                                        Strategy::copy, Layout::nchw, Boundary::zero, shape, 1, ""),
+           1);
+      tune(benchmark::RegisterBenchmark(("sweep/copy_nt/" + bytes).c_str(), bench_strategy,
+                                        Strategy::copy, Layout::nchw, Boundary::zero, shape, 1,
+                                        "nt"),
            1);
     }
   }

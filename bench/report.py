@@ -144,6 +144,7 @@ def plot_bandwidth(bench, sweep_rows, cache_list, path):
                 color=color, label=label, markersize=4)
 
     line("sweep/copy/", "shiftnn copy (nchw, zero)", COLORS["copy"], "o-")
+    line("sweep/copy_nt/", "shiftnn copy, streaming stores (variant nt)", COLORS["copy"], "^:")
     line("sweep/memcpy/", "memcpy", COLORS["memcpy"], "s-")
     for name, color, style in (("slice", COLORS["copy"], "o--"), ("clone", COLORS["clone"], "s--")):
         points = [(r["bytes"], r[name]) for r in sweep_rows]
@@ -162,7 +163,7 @@ def plot_bandwidth(bench, sweep_rows, cache_list, path):
     ax.set_ylim(0, top)
     ax.set_xlabel("tensor size (bytes of one tensor, 1xCx56x56 float32; a shift touches 2x)")
     ax.set_ylabel("throughput, GB/s (read + write bytes / time)")
-    ax.set_title("Throughput against size, 1 thread (no streaming-store copy in bench_shift yet)")
+    ax.set_title("Throughput against size, 1 thread")
     ax.grid(which="major", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
     fig.tight_layout()
@@ -302,10 +303,10 @@ def render(out):
           "bytes, log scale; the dashed line is memcpy. One file per thread count.", "",
           "![bandwidth](bandwidth_vs_size.svg)", "",
           "`bandwidth_vs_size.svg`: read + write GB/s against the size of one tensor "
-          "(1xCx56x56, C from 1) for shiftnn copy (nchw, zero), memcpy, PyTorch slice and "
-          "clone, 1 thread; dotted lines mark the cache sizes of one instance. bench_shift has "
-          "no streaming-store (non-temporal) copy yet, so that curve is missing. For C < 4 the "
-          "peer's quarters are empty (its slice is a clone).", "",
+          "(1xCx56x56, C from 1) for shiftnn copy (nchw, zero) with and without streaming "
+          "(non-temporal) stores, memcpy, PyTorch slice and clone, 1 thread; dotted lines mark "
+          "the cache sizes of one instance. For C < 4 the peer's quarters are empty (its slice "
+          "is a clone).", "",
           "![thread scaling](thread_scaling.svg)", "",
           "`thread_scaling.svg`: speed-up over 1 thread for the three largest shapes, "
           f"threads {threads}. With few cores and other work on the machine, multi-thread "
@@ -322,7 +323,6 @@ def render(out):
            "- The ~200 MiB 64x256x56x56 shape is not in the tables (PyTorch's deform_conv2d "
            "would take minutes there); the size sweep reaches 256 MiB for copy, memcpy and "
            "PyTorch's slice.",
-           "- No streaming-store copy: bench_shift does not have one.",
            f"- Load average at the end: {' '.join(f'{x:.2f}' for x in run['load_end'])}; "
            f"the measurements took {run['seconds']:.0f} s.", ""]
     with open(os.path.join(out, "report.md"), "w") as f:
