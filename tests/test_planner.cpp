@@ -16,32 +16,16 @@
 #include "kernels/isa.hpp"
 #include "shiftnn/error.hpp"
 #include "shiftnn/planner.hpp"
+#include "support/wisdom_support.hpp"
 
 namespace {
 
 using namespace shiftnn;
 namespace fs = std::filesystem;
 
-// Every wisdom file this process touches, including the default planner's behind
-// Strategy::automatic, is inside this directory.
-struct TempWisdomDir {
-  std::string dir;
-  TempWisdomDir() {
-    std::string tmpl = (fs::temp_directory_path() / "shiftnn-planner-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-    setenv("SHIFTNN_WISDOM", (dir + "/default.json").c_str(), 1);
-  }
-  ~TempWisdomDir() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  std::string file(const std::string& name) const { return dir + "/" + name; }
-};
-const TempWisdomDir temp_dir;
-
-std::string isa() {
-  return kernels::isa_name(kernels::active_isa());
-}
+using test::isa;
+using test::TempWisdomDir;
+const TempWisdomDir temp_dir("shiftnn-planner");
 
 // Times from a table by candidate name; unnamed candidates take `other` us. Never runs.
 TimingSource table_timer(std::map<std::string, double> table, double other = 1000.0) {

@@ -17,31 +17,16 @@
 #include "shiftnn/error.hpp"
 #include "shiftnn/planner.hpp"
 #include "shiftnn/system_info.hpp"
+#include "support/wisdom_support.hpp"
 
 namespace {
 
 using namespace shiftnn;
 namespace fs = std::filesystem;
 
-struct TempWisdomDir {
-  std::string dir;
-  TempWisdomDir() {
-    std::string tmpl = (fs::temp_directory_path() / "shiftnn-wisdom-XXXXXX").string();
-    dir = mkdtemp(tmpl.data());
-    // Nothing here may reach the real ~/.cache wisdom.
-    setenv("SHIFTNN_WISDOM", (dir + "/default.json").c_str(), 1);
-  }
-  ~TempWisdomDir() {
-    std::error_code ignored;
-    fs::remove_all(dir, ignored);
-  }
-  std::string file(const std::string& name) const { return dir + "/" + name; }
-};
-const TempWisdomDir temp_dir;
-
-std::string isa() {
-  return kernels::isa_name(kernels::active_isa());
-}
+using test::isa;
+using test::TempWisdomDir;
+const TempWisdomDir temp_dir("shiftnn-wisdom");
 
 // Deterministic: copy at one thread is always fastest; nothing runs.
 Timing fake_timer(const Candidate& c, const std::function<void()>&, double) {
