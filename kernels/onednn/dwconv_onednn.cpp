@@ -23,23 +23,13 @@
 #include <vector>
 
 #include "kernels/keep_fixup.hpp"
+#include "kernels/onednn/onednn_context.hpp"
 
 namespace shiftnn::kernels {
 namespace {
 
 using dnnl::memory;
 using Tag = memory::format_tag;
-
-const dnnl::engine& cpu_engine() {
-  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-  return engine;
-}
-
-// One stream per thread: a stream must not be used by two threads at once.
-dnnl::stream& thread_stream() {
-  thread_local dnnl::stream stream(cpu_engine());
-  return stream;
-}
 
 // Grow-only, 64-byte aligned scratch, one per thread: calls on one thread never overlap.
 char* thread_scratch(size_t bytes) {
@@ -57,21 +47,6 @@ char* thread_scratch(size_t bytes) {
   }
   return buffer.get();
 }
-
-// oneDNN with the OpenMP runtime takes its thread count from the calling thread's
-// omp_get_max_threads(), both when a primitive is created and when it runs.
-class OmpThreadsScope {
- public:
-  explicit OmpThreadsScope(int threads) : saved_(omp_get_max_threads()) {
-    omp_set_num_threads(threads);
-  }
-  ~OmpThreadsScope() { omp_set_num_threads(saved_); }
-  OmpThreadsScope(const OmpThreadsScope&) = delete;
-  OmpThreadsScope& operator=(const OmpThreadsScope&) = delete;
-
- private:
-  int saved_;
-};
 
 // Channel blocking the depthwise jit kernel wants: 16 floats with AVX-512, else 8.
 // cpu_isa values are cumulative bit masks.
@@ -308,9 +283,7 @@ void DwconvShift::run(const float* src, float* dst) const {
 
   memory user_src(m.user_md, engine, const_cast<float*>(src));
   memory user_dst(m.user_md, engine, dst);
-  memory scratchpad(
-      {{static_cast<memory::dim>(m.scratch_bytes - m.pad_offset)}, memory::data_type::u8, Tag::a},
-      engine, scratch + m.pad_offset);
+  memory scratchpad = scratchpad_memory(scratch + m.pad_offset, m.scratch_bytes - m.pad_offset);
   memory conv_src = user_src, conv_dst = user_dst;
   float* const padded = reinterpret_cast<float*>(scratch + m.src_offset);
   // Pixel = the floats one spatial position holds in a plane: C in nhwc, the block

@@ -1,0 +1,1 @@
+#include "kernels/onednn/conv_onednn.hpp"

@@ -1,0 +1,1 @@
+#include "kernels/onednn/layers_onednn.hpp"

@@ -1,0 +1,31 @@
+#include "kernels/onednn/onednn_context.hpp"
+
+#include <omp.h>
+
+namespace shiftnn::kernels {
+
+const dnnl::engine& cpu_engine() {
+  static const dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+dnnl::stream& thread_stream() {
+  thread_local dnnl::stream stream(cpu_engine());
+  return stream;
+}
+
+OmpThreadsScope::OmpThreadsScope(int threads) : saved_(omp_get_max_threads()) {
+  omp_set_num_threads(threads);
+}
+
+OmpThreadsScope::~OmpThreadsScope() {
+  omp_set_num_threads(saved_);
+}
+
+dnnl::memory scratchpad_memory(void* scratch, size_t bytes) {
+  const dnnl::memory::desc md({static_cast<dnnl::memory::dim>(bytes)}, dnnl::memory::data_type::u8,
+                              dnnl::memory::format_tag::a);
+  return dnnl::memory(md, cpu_engine(), scratch);
+}
+
+}  // namespace shiftnn::kernels

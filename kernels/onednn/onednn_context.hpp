@@ -1,0 +1,29 @@
+#pragma once
+// What every oneDNN adapter shares: one CPU engine, one stream per calling thread, and
+// the OpenMP thread count oneDNN reads from the calling thread.
+#include <dnnl.hpp>
+
+namespace shiftnn::kernels {
+
+const dnnl::engine& cpu_engine();
+
+// A stream must not be used by two threads at once: one per thread.
+dnnl::stream& thread_stream();
+
+// oneDNN with the OpenMP runtime takes its thread count from the calling thread's
+// omp_get_max_threads(), both when a primitive is created and when it runs.
+class OmpThreadsScope {
+ public:
+  explicit OmpThreadsScope(int threads);
+  ~OmpThreadsScope();
+  OmpThreadsScope(const OmpThreadsScope&) = delete;
+  OmpThreadsScope& operator=(const OmpThreadsScope&) = delete;
+
+ private:
+  int saved_;
+};
+
+// A u8 memory over `bytes` of caller scratch, for DNNL_ARG_SCRATCHPAD (user mode).
+dnnl::memory scratchpad_memory(void* scratch, size_t bytes);
+
+}  // namespace shiftnn::kernels

@@ -1,0 +1,1 @@
+#include "kernels/reference/layer_reference.hpp"
