@@ -19,5 +19,6 @@ void add_grid_sample_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_tune_command(CLI::App& app);
 void add_wisdom_command(CLI::App& app);
+void add_run_command(CLI::App& app);
 
 }  // namespace shiftnn::cli

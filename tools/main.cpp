@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   shiftnn::cli::add_demo_command(app);
   shiftnn::cli::add_tune_command(app);
   shiftnn::cli::add_wisdom_command(app);
+  shiftnn::cli::add_run_command(app);
   try {
     app.parse(argc, argv);
     return 0;

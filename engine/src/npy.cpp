@@ -2,6 +2,8 @@
 // {'descr': '<f4', 'fortran_order': False, 'shape': (...), }, then raw C-order data.
 #include "shiftnn/npy.hpp"
 
+#include "atomic_file.hpp"
+
 #include <unistd.h>
 #include <cstdint>
 #include <cstdio>
@@ -137,27 +139,13 @@ void save_npy(const std::string& path, const std::vector<int64_t>& shape, const 
   header.append((64 - unpadded % 64) % 64, ' ');
   header += '\n';
 
-  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-    if (!f) fail(path, "cannot write file");
-    const uint16_t len = static_cast<uint16_t>(header.size());
-    f.write("\x93NUMPY\x01\x00", 8);
-    const char len_bytes[2] = {static_cast<char>(len & 0xff), static_cast<char>(len >> 8)};
-    f.write(len_bytes, 2);
-    f.write(header.data(), static_cast<std::streamsize>(header.size()));
-    f.write(reinterpret_cast<const char*>(data), static_cast<std::streamsize>(count * 4));
-    f.flush();
-    if (!f) {
-      f.close();
-      std::remove(tmp.c_str());
-      fail(path, "write error");
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    fail(path, "cannot rename temporary file into place");
-  }
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  const auto len = static_cast<uint16_t>(header.size());
+  bytes += static_cast<char>(len & 0xff);
+  bytes += static_cast<char>(len >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char*>(data), count * 4);
+  detail::write_file_atomically(path, bytes);
 }
 
 }  // namespace shiftnn

@@ -1,6 +1,8 @@
 #pragma once
 #include "shiftnn/error.hpp"
+#include "shiftnn/graph.hpp"
 #include "shiftnn/grid_sample.hpp"
+#include "shiftnn/model.hpp"
 #include "shiftnn/npy.hpp"
 #include "shiftnn/planner.hpp"
 #include "shiftnn/shift.hpp"

@@ -1,0 +1,227 @@
+// Compiled models against the reference interpreter: S2-MLP- and AS-MLP-style blocks
+// built in code and through files, batch changes, concurrent runs, fusion and memory.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <thread>
+
+#include "shiftnn/model.hpp"
+#include "support/reference_model.hpp"
+#include "support/test_support.hpp"
+
+namespace shiftnn::test {
+namespace {
+
+Weight random_weight(std::vector<int64_t> shape, uint32_t seed, float scale = 0.3f) {
+  Weight w{shape, {}};
+  w.data = random_values(w.elements(), seed);
+  for (float& x : w.data) x *= scale;
+  return w;
+}
+
+Weight positive_weight(int64_t c, uint32_t seed) {
+  Weight w = random_weight({c}, seed);
+  for (float& x : w.data) x = 0.5f + std::fabs(x);
+  return w;
+}
+
+ModelOptions private_options(int threads = 1) {
+  ModelOptions o;
+  o.threads = threads;
+  o.shift_plan_mode = PlanMode::wisdom_only;
+  o.wisdom_path = "/nonexistent-shiftnn-test/wisdom.json";  // never read or written
+  return o;
+}
+
+// S2-MLP style: conv1x1 -> GELU -> quad shift -> conv1x1 -> residual add.
+Graph s2mlp_block(Shape s, Boundary boundary = Boundary::zero) {
+  GraphBuilder b;
+  const std::string x = b.input("x", s);
+  const Weight w1 = random_weight({2 * s.c, s.c, 1, 1}, 1), b1 = random_weight({2 * s.c}, 2);
+  const Weight w2 = random_weight({s.c, 2 * s.c, 1, 1}, 3), b2 = random_weight({s.c}, 4);
+  auto h = b.gelu(b.conv2d(x, w1, &b1));
+  h = b.shift(h, "quad", boundary);
+  b.output(b.add(x, b.conv2d(h, w2, &b2)));
+  return b.build();
+}
+
+// AS-MLP style: GroupNorm(1, C), conv1x1, axial shifts along h and w in two branches
+// (each a conv1x1), added, GELU, conv1x1, residual add.
+Graph asmlp_block(Shape s) {
+  GraphBuilder b;
+  const std::string x = b.input("x", s);
+  const int64_t c = s.c;
+  auto t = b.group_norm(x, 1, positive_weight(c, 10), random_weight({c}, 11));
+  t = b.conv2d(t, random_weight({c, c, 1, 1}, 12), nullptr);
+  const Weight bh = random_weight({c}, 14), bw = random_weight({c}, 16);
+  const auto th = b.conv2d(b.shift(t, "axial:3:h"), random_weight({c, c, 1, 1}, 13), &bh);
+  const auto tw = b.conv2d(b.shift(t, "axial:3:w"), random_weight({c, c, 1, 1}, 15), &bw);
+  t = b.gelu(b.add(th, tw));
+  const Weight bo = random_weight({c}, 18);
+  b.output(b.add(b.conv2d(t, random_weight({c, c, 1, 1}, 17), &bo), x));
+  return b.build();
+}
+
+RefTensor random_tensor(Shape s, uint32_t seed) {
+  return {s, random_values(s.elements(), seed)};
+}
+
+// |got - want| <= tol * (1 + |want|) everywhere.
+void expect_close(const Tensor& got, const RefTensor& want, double tol = 1e-4) {
+  ASSERT_EQ(got.shape(), want.shape);
+  for (int64_t i = 0; i < want.shape.elements(); ++i) {
+    ASSERT_LE(std::fabs(got.data()[i] - want.data[i]), tol * (1 + std::fabs(want.data[i])))
+        << "element " << i << ": " << got.data()[i] << " vs " << want.data[i];
+  }
+}
+
+Tensor run_model(const Model& m, const RefTensor& x) {
+  return std::move(m.run({ConstTensorView{x.data.data(), x.shape, Layout::nchw}})[0]);
+}
+
+TEST(Model, S2mlpBlockMatchesReference) {
+  for (const Shape s : {Shape{1, 24, 14, 14}, Shape{2, 20, 9, 7}, Shape{1, 8, 1, 1}}) {
+    const Graph g = s2mlp_block(s);
+    const RefTensor x = random_tensor(s, 7);
+    const Model m(g, private_options());
+    expect_close(run_model(m, x), ReferenceModel(g).run({x})[0]);
+  }
+}
+
+TEST(Model, AsmlpBlockMatchesReference) {
+  for (const Shape s : {Shape{1, 32, 14, 14}, Shape{2, 12, 5, 11}}) {
+    const Graph g = asmlp_block(s);
+    const RefTensor x = random_tensor(s, 8);
+    for (int threads : {1, 2}) {
+      const Model m(g, private_options(threads));
+      expect_close(run_model(m, x), ReferenceModel(g).run({x})[0]);
+    }
+  }
+}
+
+TEST(Model, EveryBoundaryOfTheShiftNode) {
+  const Shape s{1, 16, 6, 5};
+  for (Boundary boundary :
+       {Boundary::zero, Boundary::replicate, Boundary::keep, Boundary::circular}) {
+    const Graph g = s2mlp_block(s, boundary);
+    const RefTensor x = random_tensor(s, 9);
+    expect_close(run_model(Model(g, private_options()), x), ReferenceModel(g).run({x})[0]);
+  }
+}
+
+TEST(Model, FilesGiveTheSameResultsAsTheBuilder) {
+  TempDir dir;
+  const Shape s{1, 16, 8, 8};
+  const Graph g = asmlp_block(s);
+  const std::string path = dir.file("asmlp.json");
+  save_graph(g, path);
+  const RefTensor x = random_tensor(s, 3);
+  const Tensor built = run_model(Model(g, private_options()), x);
+  const Tensor loaded = run_model(Model::load(path, private_options()), x);
+  ASSERT_EQ(built.shape(), loaded.shape());
+  for (int64_t i = 0; i < built.elements(); ++i) {
+    ASSERT_EQ(bits_of(built.data()[i]), bits_of(loaded.data()[i])) << i;
+  }
+}
+
+TEST(Model, BatchMayDifferFromTheDeclaredOne) {
+  const Graph g = s2mlp_block({1, 16, 7, 7});
+  const Model m(g, private_options());
+  const RefTensor x = random_tensor({3, 16, 7, 7}, 4);
+  expect_close(run_model(m, x), ReferenceModel(g).run({x})[0]);
+  expect_close(run_model(m, random_tensor({1, 16, 7, 7}, 5)),
+               ReferenceModel(g).run({random_tensor({1, 16, 7, 7}, 5)})[0]);
+}
+
+TEST(Model, ConcurrentRunsOfOneModelAgree) {
+  const Shape s{1, 32, 14, 14};
+  const Graph g = asmlp_block(s);
+  const Model m(g, private_options(1));
+  const RefTensor x = random_tensor(s, 6);
+  const Tensor expected = run_model(m, x);
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < 25; ++r) {
+        const Tensor y = run_model(m, x);
+        for (int64_t i = 0; i < y.elements(); ++i) {
+          mismatches[t] += bits_of(y.data()[i]) != bits_of(expected.data()[i]);
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (int t = 0; t < 4; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
+TEST(Model, ArenaIsFarBelowTheSumOfActivations) {
+  const Model m(asmlp_block({1, 64, 28, 28}), private_options());
+  const MemoryReport r = m.memory();
+  EXPECT_GT(r.arena_bytes, 0u);
+  EXPECT_LE(r.arena_bytes * 2, r.intermediates_bytes)
+      << r.arena_bytes << " vs " << r.intermediates_bytes;
+}
+
+TEST(Model, FusesActivationBatchNormAndResidualIntoConvolutions) {
+  GraphBuilder b;
+  const Shape s{1, 8, 6, 6};
+  const std::string x = b.input("x", s);
+  auto t = b.conv2d(x, random_weight({8, 8, 3, 3}, 1), nullptr, {1, 1, 1, 1});
+  t = b.batch_norm(t, positive_weight(8, 2), random_weight({8}, 3), random_weight({8}, 4),
+                   positive_weight(8, 5));
+  t = b.relu(t);
+  b.output(b.add(x, b.conv2d(t, random_weight({8, 8, 1, 1}, 6))));
+  const Graph g = b.build();
+  const Model m(g, private_options());
+  const RefTensor in = random_tensor(s, 2);
+  std::vector<NodeProfile> rows;
+  const Tensor y =
+      std::move(m.run_profiled({ConstTensorView{in.data.data(), s, Layout::nchw}}, rows)[0]);
+  expect_close(y, ReferenceModel(g).run({in})[0]);
+  std::vector<std::string> ops;
+  for (const NodeProfile& r : rows) ops.push_back(r.op);
+  EXPECT_EQ(ops, (std::vector<std::string>{"Input", "Conv2d", "Conv2d", "Output"}));
+  EXPECT_EQ(rows[1].node, "conv2d_0+batchnorm_0+relu_0");
+  EXPECT_EQ(rows[2].node, "conv2d_1+add_0");
+}
+
+TEST(Model, ClassifierHeadGivesTwoDimensionalOutput) {
+  GraphBuilder b;
+  const Shape s{2, 6, 4, 4};
+  const std::string x = b.input("x", s);
+  auto t = b.global_avg_pool(b.relu(b.conv2d(x, random_weight({12, 6, 3, 3}, 1))));
+  const Weight fb = random_weight({5}, 3);
+  t = b.softmax(b.linear(b.flatten(t), random_weight({5, 12}, 2), &fb));
+  b.output(t);
+  const Graph g = b.build();
+  const Model m(g, private_options());
+  const RefTensor in = random_tensor(s, 9);
+  expect_close(run_model(m, in), ReferenceModel(g).run({in})[0]);
+  EXPECT_EQ(m.output_rank(0), 2);
+}
+
+TEST(Model, PatchMergingSliceConcatAndLayerNorm) {
+  GraphBuilder b;
+  const Shape s{1, 6, 8, 10};
+  const std::string x = b.input("x", s);
+  std::vector<std::string> parts;
+  for (int64_t dh : {0, 1}) {
+    for (int64_t dw : {0, 1}) {
+      SliceAttrs a;
+      a.starts = {0, 0, dh, dw};
+      a.steps = {1, 1, 2, 2};
+      parts.push_back(b.slice(x, a));
+    }
+  }
+  auto t = b.concat(parts);
+  t = b.layer_norm(t, positive_weight(24, 1), random_weight({24}, 2));
+  t = b.mul(t, b.global_avg_pool(t));
+  b.output(b.conv2d(t, random_weight({12, 24, 1, 1}, 3)));
+  const Graph g = b.build();
+  const RefTensor in = random_tensor(s, 4);
+  expect_close(run_model(Model(g, private_options()), in), ReferenceModel(g).run({in})[0]);
+}
+
+}  // namespace
+}  // namespace shiftnn::test
