@@ -6,24 +6,17 @@
 #include <thread>
 
 #include "shiftnn/model.hpp"
+#include "support/model_blocks.hpp"
 #include "support/reference_model.hpp"
 #include "support/test_support.hpp"
 
 namespace shiftnn::test {
 namespace {
 
-Weight random_weight(std::vector<int64_t> shape, uint32_t seed, float scale = 0.3f) {
-  Weight w{shape, {}};
-  w.data = random_values(w.elements(), seed);
-  for (float& x : w.data) x *= scale;
-  return w;
-}
-
-Weight positive_weight(int64_t c, uint32_t seed) {
-  Weight w = random_weight({c}, seed);
-  for (float& x : w.data) x = 0.5f + std::fabs(x);
-  return w;
-}
+using blocks::asmlp_block;
+using blocks::positive_weight;
+using blocks::random_weight;
+using blocks::s2mlp_block;
 
 ModelOptions private_options(int threads = 1) {
   ModelOptions o;
@@ -31,35 +24,6 @@ ModelOptions private_options(int threads = 1) {
   o.shift_plan_mode = PlanMode::wisdom_only;
   o.wisdom_path = "/nonexistent-shiftnn-test/wisdom.json";  // never read or written
   return o;
-}
-
-// S2-MLP style: conv1x1 -> GELU -> quad shift -> conv1x1 -> residual add.
-Graph s2mlp_block(Shape s, Boundary boundary = Boundary::zero) {
-  GraphBuilder b;
-  const std::string x = b.input("x", s);
-  const Weight w1 = random_weight({2 * s.c, s.c, 1, 1}, 1), b1 = random_weight({2 * s.c}, 2);
-  const Weight w2 = random_weight({s.c, 2 * s.c, 1, 1}, 3), b2 = random_weight({s.c}, 4);
-  auto h = b.gelu(b.conv2d(x, w1, &b1));
-  h = b.shift(h, "quad", boundary);
-  b.output(b.add(x, b.conv2d(h, w2, &b2)));
-  return b.build();
-}
-
-// AS-MLP style: GroupNorm(1, C), conv1x1, axial shifts along h and w in two branches
-// (each a conv1x1), added, GELU, conv1x1, residual add.
-Graph asmlp_block(Shape s) {
-  GraphBuilder b;
-  const std::string x = b.input("x", s);
-  const int64_t c = s.c;
-  auto t = b.group_norm(x, 1, positive_weight(c, 10), random_weight({c}, 11));
-  t = b.conv2d(t, random_weight({c, c, 1, 1}, 12), nullptr);
-  const Weight bh = random_weight({c}, 14), bw = random_weight({c}, 16);
-  const auto th = b.conv2d(b.shift(t, "axial:3:h"), random_weight({c, c, 1, 1}, 13), &bh);
-  const auto tw = b.conv2d(b.shift(t, "axial:3:w"), random_weight({c, c, 1, 1}, 15), &bw);
-  t = b.gelu(b.add(th, tw));
-  const Weight bo = random_weight({c}, 18);
-  b.output(b.add(b.conv2d(t, random_weight({c, c, 1, 1}, 17), &bo), x));
-  return b.build();
 }
 
 RefTensor random_tensor(Shape s, uint32_t seed) {
