@@ -5,6 +5,7 @@
 #include <cmath>
 #include <thread>
 
+#include "shiftnn/grid_sample.hpp"
 #include "shiftnn/model.hpp"
 #include "support/model_blocks.hpp"
 #include "support/reference_model.hpp"
@@ -185,6 +186,44 @@ TEST(Model, PatchMergingSliceConcatAndLayerNorm) {
   const Graph g = b.build();
   const RefTensor in = random_tensor(s, 4);
   expect_close(run_model(Model(g, private_options()), in), ReferenceModel(g).run({in})[0]);
+}
+
+}  // namespace
+}  // namespace shiftnn::test
+
+namespace shiftnn::test {
+namespace {
+
+// GridSample node (grid given as N x 2 x Ho x Wo) against the public operator in nchw.
+TEST(Model, GridSampleNodeMatchesTheOperator) {
+  const Shape s{2, 5, 6, 7}, gs{2, 2, 4, 9};
+  GraphBuilder b;
+  const std::string x = b.input("x", s), grid = b.input("grid", gs);
+  b.output(b.grid_sample(x, grid, "bilinear", "border", true));
+  const Model m(b.build(), private_options());
+  const std::vector<float> xv = random_values(s.elements(), 1);
+  std::vector<float> g = random_values(gs.elements(), 2);  // x, y planes in [-1, 1]
+  const Tensor y = std::move(m.run({ConstTensorView{xv.data(), s, Layout::nchw},
+                                    ConstTensorView{g.data(), gs, Layout::nchw}})[0]);
+  // PyTorch's grid layout N x Ho x Wo x 2 from the N x 2 x Ho x Wo planes.
+  std::vector<float> torch_grid(g.size());
+  for (int64_t n = 0; n < gs.n; ++n) {
+    for (int64_t p = 0; p < gs.h * gs.w; ++p) {
+      for (int64_t k = 0; k < 2; ++k) {
+        torch_grid[(n * gs.h * gs.w + p) * 2 + k] = g[(n * 2 + k) * gs.h * gs.w + p];
+      }
+    }
+  }
+  Tensor want({s.n, s.c, gs.h, gs.w});
+  GridSampleOptions o;
+  o.padding = GridPadding::border;
+  o.align_corners = true;
+  grid_sample({xv.data(), s, Layout::nchw},
+              {torch_grid.data(), {gs.n, gs.h, gs.w, 2}, Layout::nchw}, want.view(), o);
+  ASSERT_EQ(y.shape(), want.shape());
+  for (int64_t i = 0; i < y.elements(); ++i) {
+    ASSERT_NEAR(y.data()[i], want.data()[i], 1e-6) << i;
+  }
 }
 
 }  // namespace

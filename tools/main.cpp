@@ -12,11 +12,10 @@
 
 namespace {
 
-// The value of --output on the command line (also when parsing failed and no command
-// ran), removed after an error; empty when it names a file the command reads.
-std::string output_argument(int argc, char** argv) {
-  std::string output;
-  std::vector<std::string> inputs;
+// The values of --output on the command line (also when parsing failed and no command
+// ran), removed after an error; except those naming a file the command reads.
+std::vector<std::string> output_arguments(int argc, char** argv) {
+  std::vector<std::string> outputs, inputs;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     for (const char* flag : {"--output", "--input", "--grid"}) {
@@ -29,14 +28,19 @@ std::string output_argument(int argc, char** argv) {
       } else {
         continue;
       }
-      (f == "--output" ? output : inputs.emplace_back()) = value;
+      (f == "--output" ? outputs : inputs).push_back(value);
     }
   }
-  for (const std::string& in : inputs) {
-    std::error_code ec;
-    if (in == output || std::filesystem::equivalent(in, output, ec)) return "";
+  std::vector<std::string> removable;
+  for (const std::string& out : outputs) {
+    bool read = false;
+    for (const std::string& in : inputs) {
+      std::error_code ec;
+      read = read || in == out || std::filesystem::equivalent(in, out, ec);
+    }
+    if (!read) removable.push_back(out);
   }
-  return output;
+  return removable;
 }
 
 }  // namespace
@@ -60,8 +64,7 @@ int main(int argc, char** argv) {
   } catch (const std::exception& e) {
     std::fprintf(stderr, "shiftnn: %s\n", e.what());
   }
-  const std::string out = output_argument(argc, argv);
-  if (!out.empty()) {
+  for (const std::string& out : output_arguments(argc, argv)) {
     std::error_code ignored;
     std::filesystem::remove(out, ignored);
   }
