@@ -56,19 +56,61 @@ inline void set_dense_strides(GridSampleArgs& a) {
 
 using GridSampleKernel = void (*)(const GridSampleArgs& args, int64_t begin, int64_t end);
 
+// GroupNorm statistics over pixels [begin, end) of n*hw (dense nhwc, c channels a pixel).
+// Per image i and channel k it adds d = x - x0 (x0: the image's pixel 0 in channel k,
+// a shift so that the variance of data far from 0 does not cancel) into sum[i*c + k]
+// and d*d into sum_sq[i*c + k]; the caller combines channels into groups.
+struct GroupNormStatsArgs {
+  const float* src;
+  int64_t c, hw;
+  double* sum;
+  double* sum_sq;
+};
+using GroupNormStatsKernel = void (*)(const GroupNormStatsArgs& args, int64_t begin, int64_t end);
+
+// GroupNorm output over pixels [begin, end) of n*hw: dst = (src - mean) * scale + beta,
+// mean and scale (rstd * gamma) per image and channel (n*c each), beta per channel.
+// dst may equal src.
+struct GroupNormApplyArgs {
+  const float* src;
+  float* dst;
+  int64_t c, hw;
+  const float* mean;
+  const float* scale;
+  const float* beta;
+};
+using GroupNormApplyKernel = void (*)(const GroupNormApplyArgs& args, int64_t begin, int64_t end);
+
+// Elements of range(start, stop, step); step >= 1.
+inline int64_t slice_extent(int64_t start, int64_t stop, int64_t step) {
+  return stop > start ? (stop - start + step - 1) / step : 0;
+}
+
+// Strided slice of a dense nhwc tensor into a dense nhwc dst, over dst pixels [begin, end)
+// of out[0]*out[2]*out[3]. Axes in the order N, C, H, W; out: slice_extent of each axis.
+struct SliceArgs {
+  const float* src;
+  float* dst;
+  int64_t dims[4], starts[4], steps[4], out[4];
+};
+using SliceKernel = void (*)(const SliceArgs& args, int64_t begin, int64_t end);
+
 // X(name, type, what)
 //   what: ShiftInteger  -- integer specs only; ShiftAny -- integer and fractional;
-//         GridSample.
-#define SHIFTNN_KERNEL_LIST(X)                      \
-  X(shift_copy_nchw, ShiftKernel, ShiftInteger)     \
-  X(shift_copy_nhwc, ShiftKernel, ShiftInteger)     \
-  X(shift_copy_nt_nchw, ShiftKernel, ShiftInteger)  \
-  X(shift_roll_nchw, ShiftKernel, ShiftInteger)     \
-  X(shift_roll_nhwc, ShiftKernel, ShiftInteger)     \
-  X(shift_deform_nchw, ShiftKernel, ShiftAny)       \
-  X(shift_deform_nhwc, ShiftKernel, ShiftAny)       \
-  X(grid_sample_nchw, GridSampleKernel, GridSample) \
-  X(grid_sample_nhwc, GridSampleKernel, GridSample)
+//         GridSample; GroupNormStats; GroupNormApply; Slice.
+#define SHIFTNN_KERNEL_LIST(X)                                   \
+  X(shift_copy_nchw, ShiftKernel, ShiftInteger)                  \
+  X(shift_copy_nhwc, ShiftKernel, ShiftInteger)                  \
+  X(shift_copy_nt_nchw, ShiftKernel, ShiftInteger)               \
+  X(shift_roll_nchw, ShiftKernel, ShiftInteger)                  \
+  X(shift_roll_nhwc, ShiftKernel, ShiftInteger)                  \
+  X(shift_deform_nchw, ShiftKernel, ShiftAny)                    \
+  X(shift_deform_nhwc, ShiftKernel, ShiftAny)                    \
+  X(grid_sample_nchw, GridSampleKernel, GridSample)              \
+  X(grid_sample_nhwc, GridSampleKernel, GridSample)              \
+  X(group_norm_stats_nhwc, GroupNormStatsKernel, GroupNormStats) \
+  X(group_norm_apply_nhwc, GroupNormApplyKernel, GroupNormApply) \
+  X(slice_nhwc, SliceKernel, Slice)
 
 struct KernelTable {
   Isa isa;

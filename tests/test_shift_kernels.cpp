@@ -22,12 +22,15 @@ namespace {
 
 namespace sk = shiftnn::kernels;
 
-enum class What { integer_only, any, grid };
+enum class What { integer_only, any, other };
 
 // The `what` tokens of SHIFTNN_KERNEL_LIST.
 constexpr What ShiftInteger = What::integer_only;
 constexpr What ShiftAny = What::any;
-constexpr What GridSample = What::grid;
+constexpr What GridSample = What::other;
+constexpr What GroupNormStats = What::other;
+constexpr What GroupNormApply = What::other;
+constexpr What Slice = What::other;
 
 struct KernelEntry {
   std::string name;
@@ -37,12 +40,12 @@ struct KernelEntry {
 
 void add_entry(std::vector<KernelEntry>* out, const char* name,
                sk::ShiftKernel sk::KernelTable::*member, What what) {
-  if (what != What::grid) out->push_back({name, member, what});
+  if (what != What::other) out->push_back({name, member, what});
 }
 
-// Grid sample kernels have their own test (test_grid_sample).
-void add_entry(std::vector<KernelEntry>*, const char*, sk::GridSampleKernel sk::KernelTable::*,
-               What) {}
+// Other kernels have their own tests (test_grid_sample, test_layer_kernels).
+template <class Kernel>
+void add_entry(std::vector<KernelEntry>*, const char*, Kernel sk::KernelTable::*, What) {}
 
 std::vector<KernelEntry> shift_kernels() {
   std::vector<KernelEntry> v;

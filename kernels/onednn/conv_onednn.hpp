@@ -24,7 +24,8 @@ class ConvOnednn {
   ConvOnednn& operator=(const ConvOnednn&) = delete;
 
   // src: n x ic x ih x iw, dst: n x oc x oh x ow, both nhwc. scratch: scratch_bytes()
-  // bytes, 64-byte aligned, private to the caller. Safe from several threads at once.
+  // bytes, 64-byte aligned, private to the caller (may be null when that is 0). Safe from
+  // several threads at once.
   void run(const float* src, float* dst, void* scratch) const;
   size_t scratch_bytes() const;
   // "conv_onednn/<oneDNN implementation>", e.g. "conv_onednn/brgconv_1x1:avx512_core".

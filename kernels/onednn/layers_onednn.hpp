@@ -3,7 +3,8 @@
 // ops through oneDNN primitives. Every tensor is a dense nhwc n x c x h x w (a 2-D
 // n x c tensor is n x c x 1 x 1) unless a comment says otherwise. Each op is built once
 // for its shapes and thread count; run() is const, takes caller scratch of
-// scratch_bytes() bytes (64-byte aligned) and is safe from several threads at once.
+// scratch_bytes() bytes (64-byte aligned; may be null when 0) and is safe from several
+// threads at once.
 #include <cstddef>
 #include <memory>
 #include <string>

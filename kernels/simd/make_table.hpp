@@ -3,9 +3,11 @@
 // Included only by the per-ISA files in kernels/isa/.
 #include "kernels/kernel_table.hpp"
 #include "kernels/simd/grid_sample.hpp"
+#include "kernels/simd/group_norm.hpp"
 #include "kernels/simd/shift_copy.hpp"
 #include "kernels/simd/shift_deform.hpp"
 #include "kernels/simd/shift_roll.hpp"
+#include "kernels/simd/slice.hpp"
 
 namespace shiftnn::kernels::simd {
 
