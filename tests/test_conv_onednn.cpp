@@ -78,6 +78,7 @@ struct ConvCase {
   bool bias = false;
   k::Activation activation = k::Activation::none;
   bool accumulate = false;
+  k::Activation after_sum = k::Activation::none;
 };
 
 // gtest prints the label instead of the struct's bytes.
@@ -120,6 +121,8 @@ const ConvCase kConvCases[] = {
     {"accumulate_dw3x3_gelu", conv(3, 17, 5, 7, 17, 3, 1, 1, 1, 17), true, kGelu, true},
     {"accumulate_3x3_relu", conv(3, 3, 5, 7, 17, 3, 1, 1), true, kRelu, true},
     {"accumulate_grouped3_12ch", conv(1, 12, 14, 14, 12, 3, 1, 1, 1, 3), true, kNone, true},
+    {"accumulate_then_relu", conv(2, 16, 6, 5, 16, 1), true, kNone, true, kRelu},
+    {"gelu_accumulate_then_gelu", conv(1, 9, 7, 7, 9, 3, 1, 1), true, kGelu, true, kGelu},
 };
 
 struct ConvData {
@@ -140,6 +143,7 @@ ConvData make_conv_data(const ConvCase& c, uint32_t seed, uint32_t weight_seed) 
   if (c.accumulate) {
     d.prefill = random_values(out, seed + 1);
     for (size_t i = 0; i < d.want.size(); ++i) d.want[i] += d.prefill[i];
+    activate(d.want, c.after_sum);
   }
   return d;
 }
@@ -173,7 +177,7 @@ TEST_P(ConvOnednnTest, MatchesReference) {
   const auto& [c, threads] = GetParam();
   const ConvData d = make_conv_data(c, 11, 12);
   const k::ConvOnednn op(c.s, d.weight.data(), c.bias ? d.bias.data() : nullptr, c.activation,
-                         c.accumulate, threads);
+                         c.accumulate, threads, c.after_sum);
   EXPECT_EQ(op.name().rfind("conv_onednn/", 0), 0u) << op.name();
   EXPECT_EQ(run_and_check(op, c, d), "") << op.name();
 }

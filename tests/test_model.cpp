@@ -136,7 +136,7 @@ TEST(Model, FusesActivationBatchNormAndResidualIntoConvolutions) {
   t = b.batch_norm(t, positive_weight(8, 2), random_weight({8}, 3), random_weight({8}, 4),
                    positive_weight(8, 5));
   t = b.relu(t);
-  b.output(b.add(x, b.conv2d(t, random_weight({8, 8, 1, 1}, 6))));
+  b.output(b.relu(b.add(x, b.conv2d(t, random_weight({8, 8, 1, 1}, 6)))));
   const Graph g = b.build();
   const Model m(g, private_options());
   const RefTensor in = random_tensor(s, 2);
@@ -148,7 +148,7 @@ TEST(Model, FusesActivationBatchNormAndResidualIntoConvolutions) {
   for (const NodeProfile& r : rows) ops.push_back(r.op);
   EXPECT_EQ(ops, (std::vector<std::string>{"Input", "Conv2d", "Conv2d", "Output"}));
   EXPECT_EQ(rows[1].node, "conv2d_0+batchnorm_0+relu_0");
-  EXPECT_EQ(rows[2].node, "conv2d_1+add_0");
+  EXPECT_EQ(rows[2].node, "conv2d_1+add_0+relu_1");
 }
 
 TEST(Model, ClassifierHeadGivesTwoDimensionalOutput) {

@@ -18,15 +18,22 @@ using dnnl::memory;
 using Tag = memory::format_tag;
 constexpr auto f32 = memory::data_type::f32;
 
-// Activation, then the sum (dst = act(op) + dst): post-ops apply in the order appended.
-dnnl::primitive_attr make_attr(Activation activation, bool accumulate) {
-  dnnl::post_ops ops;
+void append_activation(dnnl::post_ops& ops, Activation activation) {
   if (activation == Activation::relu) {
     ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
   } else if (activation == Activation::gelu) {
     ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_gelu_erf, 0.0f, 0.0f);
   }
+}
+
+// Activation, then the sum, then after_sum (dst = after_sum(act(op) + dst)): post-ops
+// apply in the order appended.
+dnnl::primitive_attr make_attr(Activation activation, bool accumulate,
+                               Activation after_sum = Activation::none) {
+  dnnl::post_ops ops;
+  append_activation(ops, activation);
   if (accumulate) ops.append_sum(1.0f);
+  append_activation(ops, after_sum);
   dnnl::primitive_attr attr;
   attr.set_post_ops(ops);
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -73,8 +80,9 @@ struct ConvOnednn::Impl {
 };
 
 ConvOnednn::ConvOnednn(const reference::ConvShape& s, const float* weight, const float* bias,
-                       Activation activation, bool accumulate, int threads)
+                       Activation activation, bool accumulate, int threads, Activation after_sum)
     : impl_(std::make_unique<Impl>()) {
+  assert(after_sum == Activation::none || accumulate);
   Impl& m = *impl_;
   assert(s.groups >= 1 && s.ic % s.groups == 0 && s.oc % s.groups == 0);
   m.threads = std::max(threads, 1);
@@ -97,8 +105,8 @@ ConvOnednn::ConvOnednn(const reference::ConvShape& s, const float* weight, const
   const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference,
                                              dnnl::algorithm::convolution_direct, m.src_md, w_any,
                                              b_md, m.dst_md, strides, dilation, pad, pad);
-  const dnnl::convolution_forward::primitive_desc pd(desc, make_attr(activation, accumulate),
-                                                     cpu_engine());
+  const dnnl::convolution_forward::primitive_desc pd(
+      desc, make_attr(activation, accumulate, after_sum), cpu_engine());
   m.conv = dnnl::convolution_forward(pd);
   m.weights =
       reorder_weights({w_dims, f32, grouped ? Tag::goihw : Tag::oihw}, weight, pd.weights_desc());

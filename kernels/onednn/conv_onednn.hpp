@@ -17,8 +17,11 @@ class ConvOnednn {
   // weight: oc x ic/groups x kh x kw (OIHW); bias: oc floats or null; both copied.
   // accumulate: dst = act(conv(src) + bias) + dst, a fused residual add (sum post-op,
   // applied after the activation, as PyTorch's x + act(conv(y)) computes it).
+  // after_sum (with accumulate): dst = after_sum(act(conv(src) + bias) + dst), as
+  // PyTorch's relu(x + conv(y)) computes it.
   ConvOnednn(const reference::ConvShape& shape, const float* weight, const float* bias,
-             Activation activation, bool accumulate, int threads);
+             Activation activation, bool accumulate, int threads,
+             Activation after_sum = Activation::none);
   ~ConvOnednn();
   ConvOnednn(const ConvOnednn&) = delete;
   ConvOnednn& operator=(const ConvOnednn&) = delete;

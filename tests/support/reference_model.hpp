@@ -70,8 +70,8 @@ class ReferenceModel {
 
   static RefTensor make(Shape s) { return {s, std::vector<float>(size_t(s.elements()))}; }
 
-  void activate(const Node& node, RefTensor& t) const {
-    const std::string act = attr<std::string>(node, "activation", "");
+  void activate(const Node& node, RefTensor& t, const char* key = "activation") const {
+    const std::string act = attr<std::string>(node, key, "");
     if (act == "relu") kernels::reference::relu(t.data.data(), t.data.data(), t.shape.elements());
     if (act == "gelu") kernels::reference::gelu(t.data.data(), t.data.data(), t.shape.elements());
   }
@@ -96,6 +96,7 @@ class ReferenceModel {
       activate(node, y);
       if (node.inputs.size() == 2) {
         for (size_t i = 0; i < y.data.size(); ++i) y.data[i] += in(node, 1).data[i];
+        activate(node, y, "residual_activation");
       }
       return y;
     }

@@ -129,7 +129,7 @@ class Compiler {
       }
       c->inputs.push_back(std::move(t));
     }
-    std::set<size_t> fused_adds;
+    std::set<size_t> fused_adds;  // Adds (and activations) done by a convolution
     for (size_t i : detail::execution_order(g_)) {
       if (fused_adds.count(i)) continue;
       compile_node(g_.nodes[i], fused_adds);
@@ -156,17 +156,29 @@ class Compiler {
     return v;
   }
 
+  // The one node that reads `tensor` (not a graph output), if there is one.
+  const Node* sole_reader(const std::string& tensor) const {
+    if (reads_.at(tensor) != 1 || !consumers_.count(tensor)) return nullptr;
+    return &g_.nodes[consumers_.at(tensor)[0]];
+  }
+
   // The Add that alone reads conv's output, if its other operand exists already: the
   // convolution can then add it in place (oneDNN sum post-op).
   const Node* residual_add(const Node& conv, std::string& other) const {
     if (conv.op != "Conv2d" || conv.inputs.size() != 1) return nullptr;
     const std::string& out = conv.outputs[0];
-    if (reads_.at(out) != 1 || !consumers_.count(out)) return nullptr;
-    const Node& add = g_.nodes[consumers_.at(out)[0]];
-    if (add.op != "Add" || add.inputs.size() != 2 || !add.attrs.empty()) return nullptr;
-    other = add.inputs[0] == out ? add.inputs[1] : add.inputs[0];
+    const Node* add = sole_reader(out);
+    if (!add || add->op != "Add" || add->inputs.size() != 2 || !add->attrs.empty()) return nullptr;
+    other = add->inputs[0] == out ? add->inputs[1] : add->inputs[0];
     if (other == out || !ids_.count(other)) return nullptr;
-    return &add;
+    return add;
+  }
+
+  // The ReLU or GELU that alone reads the Add's output: a post-op after the sum.
+  const Node* activation_after(const Node& add) const {
+    const Node* act = sole_reader(add.outputs[0]);
+    if (!act || (act->op != "ReLU" && act->op != "GELU") || !act->attrs.empty()) return nullptr;
+    return act;
   }
 
   void compile_node(const Node& node, std::set<size_t>& fused_adds) {
@@ -190,6 +202,11 @@ class Compiler {
       fused = node;
       fused.inputs.push_back(other);
       fused.outputs = add->outputs;
+      const Node* act = activation_after(*add);
+      if (act) {
+        fused.attrs["residual_activation"] = std::string(act->op == "ReLU" ? "relu" : "gelu");
+        fused.outputs = act->outputs;
+      }
       std::vector<ValueInfo> fused_infos = infos;
       fused_infos.push_back(c_->values[ids_.at(other)]);
       try {
@@ -198,6 +215,10 @@ class Compiler {
         shown += "+" + shown_name(*add);
         inputs.push_back(ids_.at(other));
         fused_adds.insert(static_cast<size_t>(add - g_.nodes.data()));
+        if (act) {
+          shown += "+" + shown_name(*act);
+          fused_adds.insert(static_cast<size_t>(act - g_.nodes.data()));
+        }
       } catch (const std::exception&) {
         layer.reset();  // e.g. a broadcast operand: compiled unfused below
       }

@@ -13,12 +13,12 @@ using kernels::Activation;
 constexpr int64_t kMaxPad = int64_t{1} << 20;
 constexpr int64_t kMaxStride = int64_t{1} << 20;
 
-Activation activation_of(const NodeReader& node) {
-  const std::string name = node.text("activation", "");
+Activation activation_of(const NodeReader& node, const char* key = "activation") {
+  const std::string name = node.text(key, "");
   if (name.empty()) return Activation::none;
   if (name == "relu") return Activation::relu;
   if (name == "gelu") return Activation::gelu;
-  node.fail("activation must be \"\", \"relu\" or \"gelu\", not \"" + name + "\"");
+  node.fail(std::string(key) + " must be \"\", \"relu\" or \"gelu\", not \"" + name + "\"");
 }
 
 const char* activation_suffix(Activation a) {
@@ -28,10 +28,12 @@ const char* activation_suffix(Activation a) {
 class Conv2dLayer : public Layer {
  public:
   Conv2dLayer(const kernels::reference::ConvShape& s, const Weight& weight, const Weight* bias,
-              Activation activation, bool residual, int threads)
+              Activation activation, bool residual, int threads,
+              Activation after_add = Activation::none)
       : conv_(s, weight.data.data(), bias ? bias->data.data() : nullptr, activation, residual,
-              threads),
-        suffix_(std::string(activation_suffix(activation)) + (residual ? "+add" : "")),
+              threads, after_add),
+        suffix_(std::string(activation_suffix(activation)) + (residual ? "+add" : "") +
+                activation_suffix(after_add)),
         residual_(residual) {}
   void run(const std::vector<const float*>& in, float* out, void* scratch) const override {
     conv_.run(in[0], out, scratch);
@@ -48,10 +50,12 @@ class Conv2dLayer : public Layer {
 
 }  // namespace
 
-// Conv2d: x, and optionally a residual r: act(conv(x) + bias) + r (a fused Add).
+// Conv2d: x, and optionally a residual r: residual_activation(act(conv(x) + bias) + r),
+// a fused Add and the ReLU/GELU after it.
 std::unique_ptr<Layer> make_conv2d(const LayerArgs& a) {
   const NodeReader& node = a.node;
-  node.allow({"stride", "padding", "dilation", "groups", "activation"}, {"weight", "bias"});
+  node.allow({"stride", "padding", "dilation", "groups", "activation", "residual_activation"},
+             {"weight", "bias"});
   node.expect_inputs(1, 2);
   const Shape& in = a.inputs[0].shape;
   if (a.inputs[0].rank != 4) node.fail("input must be 4-D");
@@ -91,8 +95,12 @@ std::unique_ptr<Layer> make_conv2d(const LayerArgs& a) {
     node.fail("residual input " + a.inputs[1].shape.str() + " does not match the output " +
               a.output.shape.str());
   }
-  return std::make_unique<Conv2dLayer>(s, w, bias, activation_of(node), residual,
-                                       a.context.threads);
+  const Activation after_add = activation_of(node, "residual_activation");
+  if (after_add != Activation::none && !residual) {
+    node.fail("residual_activation needs a residual (second) input");
+  }
+  return std::make_unique<Conv2dLayer>(s, w, bias, activation_of(node), residual, a.context.threads,
+                                       after_add);
 }
 
 namespace {
