@@ -1,5 +1,6 @@
-// The main job for now: what this machine runs, the seed's example through all
-// five strategies, then every strategy timed on the standard shape suite.
+// The main job: what this machine runs, the seed's example through all five
+// strategies, every strategy timed on the standard shape suite, then the bundled
+// digits model on its held-out split.
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -10,6 +11,7 @@
 #include <omp.h>
 
 #include "cli_support.hpp"
+#include "demo_digits.hpp"
 #include "shiftnn/planner.hpp"
 #include "shiftnn/shift.hpp"
 #include "shiftnn/system_info.hpp"
@@ -104,16 +106,19 @@ void time_suite(bool include_dram, int threads) {
 void add_demo_command(CLI::App& app) {
   auto dram = std::make_shared<bool>(false);
   auto threads = std::make_shared<int>(0);
+  auto models = std::make_shared<std::string>("models");
   CLI::App* cmd = app.add_subcommand("demo", "Machine, the seed's example, the strategy table");
   cmd->add_flag("--dram", *dram, "also time the ~200 MiB DRAM-bound shape");
   cmd->add_option("--threads", *threads, "threads (default OMP_NUM_THREADS)");
-  cmd->callback([dram, threads] {
+  cmd->add_option("--models", *models, "directory of the bundled digits model (default models)");
+  cmd->callback([dram, threads, models] {
     const SystemInfo info = system_info();
     std::printf("shiftnn %s demo\ncpu: %s\nisa: %s (detected %s), oneDNN %s, %d threads\n",
                 version(), info.cpu_model.c_str(), info.kernel_isa.c_str(),
                 info.detected_isa.c_str(), info.onednn_version.c_str(), info.max_threads);
     show_seed_example();
     time_suite(*dram, *threads > 0 ? *threads : info.max_threads);
+    show_digits_model(*models, *threads > 0 ? *threads : 1);
   });
 }
 
