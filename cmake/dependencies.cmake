@@ -1,4 +1,14 @@
 # Every dependency comes from a Debian package (see scripts/install-deps).
+# oneDNN is built with GCC and libgomp; clang links that runtime too (-fopenmp=libgomp),
+# not its libomp: one OpenMP runtime per process. Clang then compiles our own omp pragmas
+# out (it has no libgomp code generation): its builds run shiftnn's loops serially.
+# FindOpenMP's probe needs the pragmas, so the flags are given, not detected.
+if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+  execute_process(COMMAND ${CMAKE_CXX_COMPILER} -print-file-name=libgomp.so
+                  OUTPUT_VARIABLE OpenMP_gomp_LIBRARY OUTPUT_STRIP_TRAILING_WHITESPACE)
+  set(OpenMP_CXX_FLAGS "-fopenmp=libgomp")
+  set(OpenMP_CXX_LIB_NAMES "gomp")
+endif()
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(Threads REQUIRED)
 
