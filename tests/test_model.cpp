@@ -228,3 +228,50 @@ TEST(Model, GridSampleNodeMatchesTheOperator) {
 
 }  // namespace
 }  // namespace shiftnn::test
+
+namespace shiftnn::test {
+namespace {
+
+// A Constant per-pixel scale (batch 1) broadcast over a batch of 3, and a Constant
+// 2-D bias added to a classifier's scores.
+TEST(Model, ConstantsBroadcastOverTheBatch) {
+  GraphBuilder b;
+  const Shape s{3, 4, 5, 6};
+  const std::string x = b.input("x", s);
+  const std::string scale =
+      b.add_node("Constant", {}, {}, {{"value", random_weight({1, 4, 5, 6}, 1, 1.0f)}});
+  auto t = b.mul(x, scale);
+  t = b.flatten(b.global_avg_pool(t));
+  const std::string bias = b.add_node("Constant", {}, {}, {{"value", random_weight({1, 4}, 2)}});
+  b.output(b.add(t, bias));
+  const Graph g = b.build();
+  const RefTensor in = random_tensor(s, 3);
+  const Model m(g, private_options());
+  expect_close(run_model(m, in), ReferenceModel(g).run({in})[0]);
+  EXPECT_EQ(m.output_rank(0), 2);
+}
+
+// A constant sampling grid of batch 1 serves every image.
+TEST(Model, ConstantGridServesEveryImage) {
+  const Shape s{2, 3, 6, 7};
+  GraphBuilder b;
+  const std::string x = b.input("x", s);
+  const std::string grid =
+      b.add_node("Constant", {}, {}, {{"value", random_weight({1, 2, 4, 5}, 4, 1.0f)}});
+  b.output(b.grid_sample(x, grid));
+  const Model m(b.build(), private_options());
+  const RefTensor in = random_tensor(s, 5);
+  const Tensor y = run_model(m, in);
+  // Each image alone through a model of batch 1 gives the same numbers.
+  for (int64_t i = 0; i < s.n; ++i) {
+    const int64_t image = s.c * s.h * s.w, out_image = s.c * 4 * 5;
+    const Tensor one = std::move(
+        m.run({ConstTensorView{in.data.data() + i * image, {1, s.c, s.h, s.w}, Layout::nchw}})[0]);
+    for (int64_t k = 0; k < out_image; ++k) {
+      ASSERT_EQ(bits_of(one.data()[k]), bits_of(y.data()[i * out_image + k])) << i << " " << k;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace shiftnn::test

@@ -42,7 +42,7 @@ enum class BinaryKind { add, mul };
 
 class BinaryOnednn : public OnednnLayer {
  public:
-  // b: dims a, or a.n x a.c x 1 x 1, or 1 x a.c x 1 x 1 (broadcast over what is 1).
+  // b: a's c; a's n or 1; a's h x w or 1 x 1 (broadcast over what is 1).
   BinaryOnednn(BinaryKind kind, Dims a, Dims b, int threads);
   void run(const float* a, const float* b, float* dst, void* scratch) const;  // dst may equal a
 };

@@ -76,8 +76,16 @@ class ReferenceModel {
     if (act == "gelu") kernels::reference::gelu(t.data.data(), t.data.data(), t.shape.elements());
   }
 
+  RefTensor constant(const Node& node) const {
+    const Weight& v = g_.weights.at(node.weights.at("value"));
+    const Shape cs = v.shape.size() == 2 ? Shape{v.shape[0], v.shape[1], 1, 1}
+                                         : Shape{v.shape[0], v.shape[1], v.shape[2], v.shape[3]};
+    return {cs, v.data};
+  }
+
   RefTensor eval(const Node& node) const {
     namespace ref = kernels::reference;
+    if (node.op == "Constant") return constant(node);
     const RefTensor& x = in(node, 0);
     const Shape& s = x.shape;
     if (node.op == "Conv2d") {

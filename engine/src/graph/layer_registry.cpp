@@ -23,6 +23,7 @@ const std::map<std::string, LayerFactory>& registry() {
       {"GlobalAvgPool", &make_global_avg_pool},
       {"Flatten", &make_flatten},
       {"Softmax", &make_softmax},
+      {"Constant", &make_constant},
   };
   return table;
 }

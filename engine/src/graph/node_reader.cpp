@@ -88,6 +88,14 @@ const Weight* NodeReader::optional_weight(const char* role,
   return &w->second;
 }
 
+size_t NodeReader::weight_rank(const char* role) const {
+  const auto it = node_.weights.find(role);
+  if (it == node_.weights.end()) fail(std::string("missing weight '") + role + "'");
+  const auto w = weights_.find(it->second);
+  if (w == weights_.end()) fail("weight '" + it->second + "' does not exist");
+  return w->second.shape.size();
+}
+
 const Weight& NodeReader::weight_of_rank(const char* role, size_t rank) const {
   const auto it = node_.weights.find(role);
   if (it == node_.weights.end()) fail(std::string("missing weight '") + role + "'");

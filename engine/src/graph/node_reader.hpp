@@ -31,6 +31,8 @@ class NodeReader {
   std::vector<int64_t> integers(const char* key, std::vector<int64_t> fallback, size_t count) const;
 
   bool has_weight(const char* role) const { return node_.weights.count(role) != 0; }
+  // Dimensions of the weight of `role` (which must exist).
+  size_t weight_rank(const char* role) const;
   // The weight of `role`, which must have exactly `shape`.
   const Weight& weight(const char* role, const std::vector<int64_t>& shape) const;
   // The weight of `role`, which must have `rank` dimensions, each at least 1.

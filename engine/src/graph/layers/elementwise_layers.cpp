@@ -48,10 +48,10 @@ std::unique_ptr<Layer> make_eltwise(const LayerArgs& a, kernels::EltwiseKind kin
   return std::make_unique<EltwiseLayer>(kind, a.inputs[0].shape, a.context.threads);
 }
 
-// b broadcasts into a: same shape, or a.n x a.c x 1 x 1, or 1 x a.c x 1 x 1.
+// b broadcasts into a: a's channels, a's batch or 1, a's pixels or 1x1.
 bool broadcasts_into(const Shape& b, const Shape& a) {
-  if (b == a) return true;
-  return b.c == a.c && b.h == 1 && b.w == 1 && (b.n == a.n || b.n == 1);
+  const bool pixels = (b.h == a.h && b.w == a.w) || (b.h == 1 && b.w == 1);
+  return b.c == a.c && (b.n == a.n || b.n == 1) && pixels;
 }
 
 std::unique_ptr<Layer> make_binary(const LayerArgs& a, kernels::BinaryKind kind) {
@@ -62,7 +62,7 @@ std::unique_ptr<Layer> make_binary(const LayerArgs& a, kernels::BinaryKind kind)
   if (!broadcasts_into(y, x)) {
     if (!broadcasts_into(x, y)) {
       a.node.fail("operands " + x.str() + " and " + y.str() +
-                  " differ (broadcast only over a 1x1 image and a batch of 1)");
+                  " differ (broadcast only over a batch of 1 and a 1x1 image)");
     }
     full = 1;
   }

@@ -21,5 +21,6 @@ std::unique_ptr<Layer> make_slice(const LayerArgs& a);
 std::unique_ptr<Layer> make_global_avg_pool(const LayerArgs& a);
 std::unique_ptr<Layer> make_flatten(const LayerArgs& a);
 std::unique_ptr<Layer> make_softmax(const LayerArgs& a);
+std::unique_ptr<Layer> make_constant(const LayerArgs& a);
 
 }  // namespace shiftnn::detail

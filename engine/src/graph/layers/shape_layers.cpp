@@ -69,7 +69,41 @@ class AliasLayer : public Layer {
   bool is_alias() const override { return true; }
 };
 
+// A weight as a tensor: copied into the arena on every run (constants are small:
+// sampling grids, per-pixel scales).
+class ConstantLayer : public Layer {
+ public:
+  explicit ConstantLayer(std::vector<float> nhwc) : data_(std::move(nhwc)) {}
+  void run(const std::vector<const float*>&, float* out, void*) const override {
+    std::copy(data_.begin(), data_.end(), out);
+  }
+  std::string kernel() const override { return "copy"; }
+
+ private:
+  std::vector<float> data_;
+};
+
 }  // namespace
+
+std::unique_ptr<Layer> make_constant(const LayerArgs& a) {
+  const NodeReader& node = a.node;
+  node.allow({}, {"value"});
+  node.expect_inputs(0);
+  const bool two_d = node.has_weight("value") && node.weight_rank("value") == 2;
+  const Weight& w = node.weight_of_rank("value", two_d ? 2 : 4);
+  const Shape s = two_d ? Shape{w.shape[0], w.shape[1], 1, 1}
+                        : Shape{w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
+  std::vector<float> nhwc(w.data.size());
+  const int64_t hw = s.h * s.w;
+  for (int64_t n = 0; n < s.n; ++n) {
+    for (int64_t c = 0; c < s.c; ++c) {
+      for (int64_t p = 0; p < hw; ++p)
+        nhwc[(n * hw + p) * s.c + c] = w.data[(n * s.c + c) * hw + p];
+    }
+  }
+  a.output = {s, two_d ? 2 : 4};
+  return std::make_unique<ConstantLayer>(std::move(nhwc));
+}
 
 std::unique_ptr<Layer> make_concat(const LayerArgs& a) {
   a.node.allow({"axis"});

@@ -26,10 +26,19 @@ class GridSampleLayer : public Layer {
  public:
   GridSampleLayer(Shape in, Shape grid, Shape out, GridSampleOptions options)
       : in_(in), grid_{grid.n, grid.h, grid.w, 2}, out_(out), options_(options) {}
-  // The grid's nhwc memory N x Ho x Wo x 2 is PyTorch's grid layout.
+  // The grid's nhwc memory N x Ho x Wo x 2 is PyTorch's grid layout. A grid of batch 1
+  // serves every image.
   void run(const std::vector<const float*>& in, float* out, void*) const override {
-    grid_sample({in[0], in_, Layout::nhwc}, {in[1], grid_, Layout::nchw}, {out, out_, Layout::nhwc},
-                options_);
+    if (grid_.n == in_.n) {
+      grid_sample({in[0], in_, Layout::nhwc}, {in[1], grid_, Layout::nchw},
+                  {out, out_, Layout::nhwc}, options_);
+      return;
+    }
+    const Shape image{1, in_.c, in_.h, in_.w}, out_image{1, out_.c, out_.h, out_.w};
+    for (int64_t i = 0; i < in_.n; ++i) {
+      grid_sample({in[0] + i * image.elements(), image, Layout::nhwc}, {in[1], grid_, Layout::nchw},
+                  {out + i * out_image.elements(), out_image, Layout::nhwc}, options_);
+    }
   }
   std::string kernel() const override { return "grid_sample_nhwc"; }
 
@@ -62,9 +71,9 @@ std::unique_ptr<Layer> make_grid_sample(const LayerArgs& a) {
   node.allow({"mode", "padding_mode", "align_corners"});
   node.expect_inputs(2);
   const Shape &x = a.inputs[0].shape, &grid = a.inputs[1].shape;
-  if (grid.c != 2 || grid.n != x.n) {
+  if (grid.c != 2 || (grid.n != x.n && grid.n != 1)) {
     node.fail("grid " + grid.str() + " must be N x 2 x Ho x Wo with the input's N " +
-              std::to_string(x.n));
+              std::to_string(x.n) + " or 1");
   }
   GridSampleOptions options;
   try {
