@@ -243,7 +243,9 @@ TEST(Model, ConstantsBroadcastOverTheBatch) {
   auto t = b.mul(x, scale);
   t = b.flatten(b.global_avg_pool(t));
   const std::string bias = b.add_node("Constant", {}, {}, {{"value", random_weight({1, 4}, 2)}});
-  b.output(b.add(t, bias));
+  // A constant following the batch: concatenated with the scores.
+  const std::string extra = b.add_node("Constant", {x}, {}, {{"value", random_weight({1, 3}, 6)}});
+  b.output(b.concat({b.add(t, bias), extra}));
   const Graph g = b.build();
   const RefTensor in = random_tensor(s, 3);
   const Model m(g, private_options());

@@ -80,7 +80,11 @@ class ReferenceModel {
     const Weight& v = g_.weights.at(node.weights.at("value"));
     const Shape cs = v.shape.size() == 2 ? Shape{v.shape[0], v.shape[1], 1, 1}
                                          : Shape{v.shape[0], v.shape[1], v.shape[2], v.shape[3]};
-    return {cs, v.data};
+    if (node.inputs.empty()) return {cs, v.data};
+    const int64_t n = in(node, 0).shape.n;
+    RefTensor t{{n, cs.c, cs.h, cs.w}, {}};
+    for (int64_t i = 0; i < n; ++i) t.data.insert(t.data.end(), v.data.begin(), v.data.end());
+    return t;
   }
 
   RefTensor eval(const Node& node) const {

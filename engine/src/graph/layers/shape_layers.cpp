@@ -85,22 +85,27 @@ class ConstantLayer : public Layer {
 
 }  // namespace
 
+// Constant: the weight `value`; with an input x (read for its batch only) a value of
+// batch 1 is repeated over x's batch, so the constant follows the model's batch size.
 std::unique_ptr<Layer> make_constant(const LayerArgs& a) {
   const NodeReader& node = a.node;
   node.allow({}, {"value"});
-  node.expect_inputs(0);
+  node.expect_inputs(0, 1);
   const bool two_d = node.has_weight("value") && node.weight_rank("value") == 2;
   const Weight& w = node.weight_of_rank("value", two_d ? 2 : 4);
-  const Shape s = two_d ? Shape{w.shape[0], w.shape[1], 1, 1}
-                        : Shape{w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
-  std::vector<float> nhwc(w.data.size());
-  const int64_t hw = s.h * s.w;
-  for (int64_t n = 0; n < s.n; ++n) {
+  Shape s = two_d ? Shape{w.shape[0], w.shape[1], 1, 1}
+                  : Shape{w.shape[0], w.shape[1], w.shape[2], w.shape[3]};
+  const int64_t copies = a.inputs.empty() ? 1 : a.inputs[0].shape.n;
+  if (copies > 1 && s.n != 1) node.fail("value must have batch 1 to follow the input's batch");
+  const int64_t image = s.c * s.h * s.w, hw = s.h * s.w;
+  std::vector<float> nhwc(static_cast<size_t>(image * s.n * copies));
+  for (int64_t n = 0; n < s.n * copies; ++n) {
+    const float* src = w.data.data() + (n % s.n) * image;
     for (int64_t c = 0; c < s.c; ++c) {
-      for (int64_t p = 0; p < hw; ++p)
-        nhwc[(n * hw + p) * s.c + c] = w.data[(n * s.c + c) * hw + p];
+      for (int64_t p = 0; p < hw; ++p) nhwc[(n * hw + p) * s.c + c] = src[c * hw + p];
     }
   }
+  s.n *= copies;
   a.output = {s, two_d ? 2 : 4};
   return std::make_unique<ConstantLayer>(std::move(nhwc));
 }
