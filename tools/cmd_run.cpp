@@ -6,6 +6,7 @@
 #include "shiftnn/error.hpp"
 #include "shiftnn/model.hpp"
 #include "shiftnn/npy.hpp"
+#include "shiftnn/timing.hpp"
 
 namespace shiftnn::cli {
 namespace {
@@ -25,7 +26,8 @@ double median(std::vector<double> v) {
 }
 
 // Per node, the median over `repeat` profiled runs (after one warm-up run).
-void print_profile(const Model& model, const std::vector<ConstTensorView>& inputs, int repeat) {
+void print_profile(const Model& model, const std::vector<ConstTensorView>& inputs, int repeat,
+                   int model_threads) {
   model.run(inputs);
   std::vector<std::vector<NodeProfile>> runs(static_cast<size_t>(repeat));
   for (auto& rows : runs) model.run_profiled(inputs, rows);
@@ -45,6 +47,9 @@ void print_profile(const Model& model, const std::vector<ConstTensorView>& input
                 r.shape.str().c_str(), r.kernel.c_str(), us[i], 100 * us[i] / total);
   }
   std::printf("total %.1f us (sum of node medians over %d runs)\n", total, repeat);
+  const double wall = median_microseconds([&] { model.run(inputs); });
+  std::printf("run %.1f us (median wall time of a whole run, %d thread%s)\n", wall, model_threads,
+              model_threads == 1 ? "" : "s");
   const MemoryReport m = model.memory(inputs[0].shape.n);
   std::printf(
       "arena %.2f MiB for activations (sum of all activation tensors %.2f MiB, %.1fx), "
@@ -83,7 +88,7 @@ void run_model(const RunArgs& a) {
                                            : std::vector<int64_t>{s.n, s.c, s.h, s.w};
     save_npy(a.outputs[i], shape, ys[i].data());
   }
-  if (a.profile) print_profile(model, views, a.repeat);
+  if (a.profile) print_profile(model, views, a.repeat, model.threads());
 }
 
 }  // namespace

@@ -332,6 +332,10 @@ const Graph& Model::graph() const {
   return impl_->graph;
 }
 
+int Model::threads() const {
+  return impl_->context.threads;
+}
+
 int Model::output_rank(size_t output) const {
   const Compiled& c = *impl_->declared;
   if (output >= c.outputs.size()) throw Error("model has no output " + std::to_string(output));
