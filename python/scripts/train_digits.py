@@ -9,8 +9,9 @@ standardised with the training split's mean and std; a fixed stratified 80/20 sp
 blocks with grouped:3 shifts, global pool, linear). Adam, fixed seed, CPU, seconds.
 
 Writes to DIR (default: models/ in the repository root):
-    digits.json, digits.safetensors   shiftnn.export of the trained model (eval mode)
-    digits_test_x.npy                 held-out inputs, N x 1 x 8 x 8 float32 (normalised)
+    digits.json, digits.safetensors   shiftnn.export of the trained model (eval mode), which
+                                      normalises raw 0..16 pixels itself
+    digits_test_x.npy                 held-out inputs, N x 1 x 8 x 8 float32, raw values 0..16
     digits_test_y.npy                 held-out labels, float32
     digits_torch_pred.npy             PyTorch's predicted labels on them, float32
 Prints the held-out accuracy.
@@ -40,6 +41,18 @@ def load_split(seed=0):
     xtr = ((xtr - mean) / std).astype(np.float32)
     xte = ((xte - mean) / std).astype(np.float32)
     return xtr, ytr, xte, yte, mean, std
+
+
+class RawPixels(torch.nn.Module):
+    """The trained model on raw load_digits values (0..16): the normalisation is part of
+    the exported graph, so users feed images as scikit-learn gives them."""
+
+    def __init__(self, model, mean, std):
+        super().__init__()
+        self.model, self.mean, self.std = model, mean, std
+
+    def forward(self, x):
+        return self.model((x / 16.0 - self.mean) / self.std)
 
 
 def main(argv=None):
@@ -102,13 +115,17 @@ def main(argv=None):
           f"training {time.perf_counter() - t0:.1f} s")
 
     os.makedirs(args.out, exist_ok=True)
-    np.save(os.path.join(args.out, "digits_test_x.npy"), xte.astype(np.float32))
+    raw = RawPixels(model, mean, std).eval()
+    raw_test = torch.from_numpy((xte * std + mean) * 16.0).round()  # back to 0..16
+    with torch.no_grad():
+        assert torch.equal(raw(raw_test).argmax(1), logits.argmax(1))
+    np.save(os.path.join(args.out, "digits_test_x.npy"), raw_test.numpy().astype(np.float32))
     np.save(os.path.join(args.out, "digits_test_y.npy"), yte.astype(np.float32))
     np.save(os.path.join(args.out, "digits_torch_pred.npy"), pred.astype(np.float32))
 
     import shiftnn
     path = os.path.join(args.out, "digits")
-    shiftnn.export(model, xe[:1].clone(), path)
+    shiftnn.export(raw, raw_test[:1].clone(), path)
     print(f"exported {path}.json + {path}.safetensors; test data in {args.out}")
 
     # Cross-check with the C++ runtime when its CLI is there ($SHIFTNN_CLI or build/shiftnn).
