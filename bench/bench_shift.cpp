@@ -223,16 +223,19 @@ struct Registrar {
 
   void kernel_benchmarks() const {
     // Grid-sample kernels take a grid, not a shift geometry: the gridsample strategy
-    // benchmarks measure them. The layer-op kernels are not shift kernels either.
+    // benchmarks measure them. The layer-op and layout kernels are not shift kernels either
+    // (bench_layout times the layout kernels).
 #define SHIFTNN_BENCH_ShiftInteger(name) shift_kernel(#name, &kn::KernelTable::name);
 #define SHIFTNN_BENCH_ShiftAny(name) shift_kernel(#name, &kn::KernelTable::name);
 #define SHIFTNN_BENCH_GridSample(name)
 #define SHIFTNN_BENCH_GroupNormStats(name)
 #define SHIFTNN_BENCH_GroupNormApply(name)
 #define SHIFTNN_BENCH_Slice(name)
+#define SHIFTNN_BENCH_Transpose(name)
 #define SHIFTNN_BENCH_KERNEL(name, type, what) SHIFTNN_BENCH_##what(name)
     SHIFTNN_KERNEL_LIST(SHIFTNN_BENCH_KERNEL)
 #undef SHIFTNN_BENCH_KERNEL
+#undef SHIFTNN_BENCH_Transpose
 #undef SHIFTNN_BENCH_Slice
 #undef SHIFTNN_BENCH_GroupNormApply
 #undef SHIFTNN_BENCH_GroupNormStats

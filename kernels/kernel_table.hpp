@@ -95,9 +95,33 @@ struct SliceArgs {
 };
 using SliceKernel = void (*)(const SliceArgs& args, int64_t begin, int64_t end);
 
+// Layout change of n dense images between nchw and nhwc: per image, the c x hw matrix of
+// planes transposed to the hw x c matrix of pixels, or back; src and dst do not overlap.
+// Work items: runs of kTransposePixels pixels of one image (all c channels), the image's
+// last run also taking the hw % kTransposePixels left: item q is in image
+// q / transpose_runs(hw).
+struct TransposeArgs {
+  const float* src;
+  float* dst;
+  int64_t n, c, hw;
+};
+using TransposeKernel = void (*)(const TransposeArgs& args, int64_t begin, int64_t end);
+
+// At least the floats of a vector on every ISA: the last, overlapping tile of a run then
+// stays inside the run, so no two threads write one float.
+constexpr int64_t kTransposePixels = 16;
+
+inline int64_t transpose_runs(int64_t hw) {
+  return hw >= kTransposePixels ? hw / kTransposePixels : 1;
+}
+
+inline int64_t transpose_work_items(const TransposeArgs& a) {
+  return a.n * transpose_runs(a.hw);
+}
+
 // X(name, type, what)
 //   what: ShiftInteger  -- integer specs only; ShiftAny -- integer and fractional;
-//         GridSample; GroupNormStats; GroupNormApply; Slice.
+//         GridSample; GroupNormStats; GroupNormApply; Slice; Transpose.
 #define SHIFTNN_KERNEL_LIST(X)                                   \
   X(shift_copy_nchw, ShiftKernel, ShiftInteger)                  \
   X(shift_copy_nhwc, ShiftKernel, ShiftInteger)                  \
@@ -110,7 +134,9 @@ using SliceKernel = void (*)(const SliceArgs& args, int64_t begin, int64_t end);
   X(grid_sample_nhwc, GridSampleKernel, GridSample)              \
   X(group_norm_stats_nhwc, GroupNormStatsKernel, GroupNormStats) \
   X(group_norm_apply_nhwc, GroupNormApplyKernel, GroupNormApply) \
-  X(slice_nhwc, SliceKernel, Slice)
+  X(slice_nhwc, SliceKernel, Slice)                              \
+  X(transpose_nchw_to_nhwc, TransposeKernel, Transpose)          \
+  X(transpose_nhwc_to_nchw, TransposeKernel, Transpose)
 
 struct KernelTable {
   Isa isa;

@@ -35,6 +35,7 @@ constexpr What GridSample = What::other;
 constexpr What GroupNormStats = What::stats;
 constexpr What GroupNormApply = What::apply;
 constexpr What Slice = What::slice;
+constexpr What Transpose = What::other;
 
 struct Entry {
   std::string name;

@@ -31,6 +31,7 @@ constexpr What GridSample = What::other;
 constexpr What GroupNormStats = What::other;
 constexpr What GroupNormApply = What::other;
 constexpr What Slice = What::other;
+constexpr What Transpose = What::other;
 
 struct KernelEntry {
   std::string name;

@@ -8,6 +8,7 @@
 #include "kernels/simd/shift_deform.hpp"
 #include "kernels/simd/shift_roll.hpp"
 #include "kernels/simd/slice.hpp"
+#include "kernels/simd/transpose.hpp"
 
 namespace shiftnn::kernels::simd {
 

@@ -31,33 +31,81 @@ bool has_activation(const Node& node) {
   return !s || !s->empty();
 }
 
-// conv's weight and bias scaled by the eval-mode BatchNorm bn; false when the shapes or
-// values do not allow it (compiling the nodes unfolded then reports what is wrong).
-bool fold_batch_norm(Graph& g, Node& conv, const Node& bn) {
-  const Weight* w = find_weight(g, conv, "weight");
-  const Weight* b = find_weight(g, conv, "bias");
+// A per-channel affine y[c] = x[c] * scale[c] + shift[c]: what folds into the output
+// channels of the convolution before it.
+struct ChannelAffine {
+  std::vector<double> scale, shift;
+};
+
+// An eval-mode BatchNorm as an affine; false when its weights or eps are not usable
+// (compiling it unfolded then reports what is wrong).
+bool batch_norm_affine(const Graph& g, const Node& bn, int64_t channels, ChannelAffine& a) {
   const Weight *gamma = find_weight(g, bn, "weight"), *beta = find_weight(g, bn, "bias");
   const Weight *mean = find_weight(g, bn, "running_mean"), *var = find_weight(g, bn, "running_var");
   const double eps = eps_of(bn);
-  if (!w || w->shape.size() != 4 || !gamma || !beta || !mean || !var || !(eps >= 0)) return false;
-  const int64_t oc = w->shape[0];
+  if (!gamma || !beta || !mean || !var || !(eps >= 0)) return false;
   for (const Weight* p : {gamma, beta, mean, var}) {
-    if (p->shape != std::vector<int64_t>{oc}) return false;
+    if (p->shape != std::vector<int64_t>{channels}) return false;
   }
-  if (b && b->shape != std::vector<int64_t>{oc}) return false;
   if (bn.weights.size() != 4 || bn.attrs.size() > 1) return false;
+  for (int64_t c = 0; c < channels; ++c) {
+    const double k = gamma->data[c] / std::sqrt(double{var->data[c]} + eps);
+    a.scale.push_back(k);
+    a.shift.push_back(beta->data[c] - mean->data[c] * k);
+  }
+  return true;
+}
+
+bool default_list(const Node& node, const char* key, int64_t value) {
+  const auto it = node.attrs.find(key);
+  if (it == node.attrs.end()) return true;
+  const auto* v = std::get_if<std::vector<int64_t>>(&it->second);
+  return v && *v == std::vector<int64_t>{value, value};
+}
+
+// A Conv2d that is only a per-channel affine: depthwise 1x1 (groups = C, weight C x 1 x 1
+// x 1), stride 1, no padding, no activation.
+bool conv_affine(const Graph& g, const Node& conv, int64_t channels, ChannelAffine& a) {
+  const Weight* w = find_weight(g, conv, "weight");
+  const Weight* b = find_weight(g, conv, "bias");
+  const auto groups = conv.attrs.find("groups");
+  const auto* gv = groups == conv.attrs.end() ? nullptr : std::get_if<int64_t>(&groups->second);
+  if (!w || w->shape != std::vector<int64_t>{channels, 1, 1, 1} || !gv || *gv != channels ||
+      (b && b->shape != std::vector<int64_t>{channels}) || has_activation(conv) ||
+      !default_list(conv, "stride", 1) || !default_list(conv, "padding", 0) ||
+      !default_list(conv, "dilation", 1)) {
+    return false;
+  }
+  for (int64_t c = 0; c < channels; ++c) {
+    a.scale.push_back(w->data[c]);
+    a.shift.push_back(b ? b->data[c] : 0.0);
+  }
+  return true;
+}
+
+// conv's output channels followed by `next` (BatchNorm or affine Conv2d) as one conv;
+// false when next is not such an affine.
+bool fold_affine(Graph& g, Node& conv, const Node& next) {
+  const Weight* w = find_weight(g, conv, "weight");
+  const Weight* b = find_weight(g, conv, "bias");
+  if (!w || w->shape.size() != 4) return false;
+  const int64_t oc = w->shape[0];
+  if (b && b->shape != std::vector<int64_t>{oc}) return false;
+  ChannelAffine a;
+  const bool affine =
+      next.op == "BatchNorm" ? batch_norm_affine(g, next, oc, a) : conv_affine(g, next, oc, a);
+  if (!affine) return false;
   Weight folded_w = *w, folded_b{{oc}, std::vector<float>(oc)};
-  const int64_t per_channel = oc ? w->elements() / oc : 0;
+  const int64_t per_channel = w->elements() / oc;
   for (int64_t o = 0; o < oc; ++o) {
-    const double k = gamma->data[o] / std::sqrt(double{var->data[o]} + eps);
     for (int64_t i = 0; i < per_channel; ++i) {
       float& x = folded_w.data[o * per_channel + i];
-      x = static_cast<float>(x * k);
+      x = static_cast<float>(x * a.scale[o]);
     }
     const double bias = b ? b->data[o] : 0.0;
-    folded_b.data[o] = static_cast<float>((bias - mean->data[o]) * k + beta->data[o]);
+    folded_b.data[o] = static_cast<float>(bias * a.scale[o] + a.shift[o]);
   }
-  const std::string prefix = conv.name + "+" + bn.name;
+  const std::string prefix = conv.name + "+" + next.name;
   g.weights[prefix + ".weight"] = std::move(folded_w);
   g.weights[prefix + ".bias"] = std::move(folded_b);
   conv.weights = {{"weight", prefix + ".weight"}, {"bias", prefix + ".bias"}};
@@ -86,16 +134,17 @@ Graph fold_and_fuse(Graph g, std::map<std::string, std::string>& display) {
     }
     for (size_t i = 0; i < g.nodes.size() && !changed; ++i) {
       const Node& node = g.nodes[i];
-      const bool is_bn = node.op == "BatchNorm", is_act = node.op == "ReLU" || node.op == "GELU";
-      if ((!is_bn && !is_act) || node.inputs.size() != 1 || (is_act && !node.attrs.empty())) {
+      const bool is_affine = node.op == "BatchNorm" || node.op == "Conv2d";
+      const bool is_act = node.op == "ReLU" || node.op == "GELU";
+      if ((!is_affine && !is_act) || node.inputs.size() != 1 || (is_act && !node.attrs.empty())) {
         continue;
       }
       const auto p = producer.find(node.inputs[0]);
       if (p == producer.end() || reads.at(node.inputs[0]) != 1) continue;
       Node& prev = g.nodes[p->second];
       if (prev.inputs.size() != 1 || has_activation(prev)) continue;
-      if (is_bn) {
-        if (prev.op != "Conv2d" || !fold_batch_norm(g, prev, node)) continue;
+      if (is_affine) {
+        if (prev.op != "Conv2d" || !fold_affine(g, prev, node)) continue;
       } else {
         if (prev.op != "Conv2d" && prev.op != "Linear") continue;
         prev.attrs["activation"] = std::string(node.op == "ReLU" ? "relu" : "gelu");

@@ -8,7 +8,8 @@
 
 namespace shiftnn::detail {
 
-// Folds each BatchNorm into the Conv2d that alone feeds it, and each ReLU/GELU into
+// Folds each BatchNorm, and each Conv2d that is only a per-channel scale and shift
+// (depthwise 1x1), into the Conv2d that alone feeds it, and each ReLU/GELU into
 // the Conv2d or Linear that alone feeds it (a oneDNN post-op). Nodes whose tensors are
 // graph outputs or read twice stay as they are. A fused node keeps its first node's name
 // (errors name it); `display` maps it to all the names, "fc1+bn1+relu1", for profiles.
