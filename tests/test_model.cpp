@@ -277,3 +277,21 @@ TEST(Model, ConstantGridServesEveryImage) {
 
 }  // namespace
 }  // namespace shiftnn::test
+
+namespace shiftnn::test {
+namespace {
+
+// Flatten of a tensor with pixels: PyTorch's C, H, W order from the nhwc activation.
+TEST(Model, FlattenKeepsPyTorchsOrder) {
+  GraphBuilder b;
+  const Shape s{2, 3, 4, 5};
+  const std::string x = b.input("x", s);
+  const Weight bias = random_weight({7}, 2);
+  b.output(b.linear(b.flatten(b.relu(x)), random_weight({7, 60}, 1), &bias));
+  const Graph g = b.build();
+  const RefTensor in = random_tensor(s, 3);
+  expect_close(run_model(Model(g, private_options(2)), in), ReferenceModel(g).run({in})[0]);
+}
+
+}  // namespace
+}  // namespace shiftnn::test

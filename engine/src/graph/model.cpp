@@ -12,7 +12,8 @@
 #include "../parallel.hpp"
 #include "../verbose.hpp"
 #include "graph_passes.hpp"
-#include "kernels/onednn/layers_onednn.hpp"
+#include "kernels/kernel_table.hpp"
+#include "kernels/layout_ops.hpp"
 #include "layer.hpp"
 #include "memory_plan.hpp"
 #include "shiftnn/error.hpp"
@@ -54,7 +55,7 @@ struct Step {
 // Moves one graph input into the arena (nhwc) or one output out of it (nchw).
 struct Transfer {
   int value = -1;
-  std::unique_ptr<kernels::ReorderOnednn> reorder;  // null: a plain copy does it
+  bool transpose = false;  // false: nchw and nhwc hold the same order, a copy does it
 };
 
 struct AlignedBytes {
@@ -122,12 +123,7 @@ class Compiler {
       const Shape s = {n_, in.shape.c, in.shape.h, in.shape.w};
       if (!fits(s)) throw Error("input '" + in.name + "' " + s.str() + " is too large");
       const int v = define(in.name, {s, 4});
-      Transfer t{v, nullptr};
-      if (!same_order(s)) {
-        t.reorder = std::make_unique<kernels::ReorderOnednn>(kernels::Dims{s.n, s.c, s.h, s.w},
-                                                             true, context_.threads);
-      }
-      c->inputs.push_back(std::move(t));
+      c->inputs.push_back({v, !same_order(s)});
     }
     std::set<size_t> fused_adds;  // Adds (and activations) done by a convolution
     for (size_t i : detail::execution_order(g_)) {
@@ -137,12 +133,7 @@ class Compiler {
     for (const std::string& name : g_.outputs) {
       const int v = ids_.at(name);
       const Shape& s = c->values[v].shape;
-      Transfer t{v, nullptr};
-      if (!same_order(s)) {
-        t.reorder = std::make_unique<kernels::ReorderOnednn>(kernels::Dims{s.n, s.c, s.h, s.w},
-                                                             false, context_.threads);
-      }
-      c->outputs.push_back(std::move(t));
+      c->outputs.push_back({v, !same_order(s)});
     }
     plan_memory();
     return c;
@@ -255,12 +246,6 @@ class Compiler {
       steps.push_back({s.inputs, s.output, reuse, s.layer->is_alias()});
     }
     c_->memory = detail::plan_memory(bytes, ins, outs, steps);
-    for (const Transfer& t : c_->inputs) {
-      c_->scratch_bytes = std::max(c_->scratch_bytes, t.reorder ? t.reorder->scratch_bytes() : 0);
-    }
-    for (const Transfer& t : c_->outputs) {
-      c_->scratch_bytes = std::max(c_->scratch_bytes, t.reorder ? t.reorder->scratch_bytes() : 0);
-    }
   }
 
   std::string shown_name(const Node& node) const {
@@ -277,6 +262,14 @@ class Compiler {
   std::map<std::string, int> ids_;
   Compiled* c_ = nullptr;
 };
+
+std::string to_nhwc_kernel() {
+  return SHIFTNN_KERNEL_NAME(transpose_nchw_to_nhwc, kernels::active_kernels().isa);
+}
+
+std::string to_nchw_kernel() {
+  return SHIFTNN_KERNEL_NAME(transpose_nhwc_to_nchw, kernels::active_kernels().isa);
+}
 
 double microseconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
@@ -386,13 +379,14 @@ std::vector<Tensor> Model::Impl::run(const std::vector<ConstTensorView>& inputs,
     const auto t0 = std::chrono::steady_clock::now();
     const Transfer& t = c->inputs[i];
     float* dst = c->value_data(*ws, t.value);
-    const bool reorder = t.reorder && inputs[i].layout == Layout::nchw;
-    if (reorder) {
-      t.reorder->run(inputs[i].data, dst, scratch);
+    const Shape& s = inputs[i].shape;
+    const bool transpose = t.transpose && inputs[i].layout == Layout::nchw;
+    if (transpose) {
+      kernels::nchw_to_nhwc(inputs[i].data, dst, s.n, s.c, s.h * s.w, context.threads);
     } else {
       std::memcpy(dst, inputs[i].data, inputs[i].bytes());
     }
-    record(graph.inputs[i].name, "Input", t.value, reorder ? t.reorder->name() : "copy", t0);
+    record(graph.inputs[i].name, "Input", t.value, transpose ? to_nhwc_kernel() : "copy", t0);
   }
   std::vector<const float*> ptrs;
   for (const Step& step : c->steps) {
@@ -413,12 +407,14 @@ std::vector<Tensor> Model::Impl::run(const std::vector<ConstTensorView>& inputs,
     const auto t0 = std::chrono::steady_clock::now();
     const Transfer& t = c->outputs[i];
     Tensor out(c->values[t.value].shape, Layout::nchw);
-    if (t.reorder) {
-      t.reorder->run(c->value_data(*ws, t.value), out.data(), scratch);
+    const Shape& s = out.shape();
+    if (t.transpose) {
+      kernels::nhwc_to_nchw(c->value_data(*ws, t.value), out.data(), s.n, s.c, s.h * s.w,
+                            context.threads);
     } else {
-      std::memcpy(out.data(), c->value_data(*ws, t.value), bytes_of(out.shape()));
+      std::memcpy(out.data(), c->value_data(*ws, t.value), bytes_of(s));
     }
-    record(graph.outputs[i], "Output", t.value, t.reorder ? t.reorder->name() : "copy", t0);
+    record(graph.outputs[i], "Output", t.value, t.transpose ? to_nchw_kernel() : "copy", t0);
     outputs.push_back(std::move(out));
   }
   c->release(std::move(ws));

@@ -1,7 +1,9 @@
 // Concat, Slice, GlobalAvgPool, Flatten and Softmax.
 #include <algorithm>
 
+#include "kernels/kernel_table.hpp"
 #include "kernels/layer_ops.hpp"
+#include "kernels/layout_ops.hpp"
 #include "kernels/onednn/layers_onednn.hpp"
 #include "layers.hpp"
 
@@ -59,6 +61,22 @@ class UnaryOnednnLayer : public Layer {
 
  private:
   Op op_;
+};
+
+// Flatten: the nhwc tensor in nchw order (PyTorch's flatten order).
+class FlattenLayer : public Layer {
+ public:
+  FlattenLayer(const Shape& s, int threads) : s_(s), threads_(threads) {}
+  void run(const std::vector<const float*>& in, float* out, void*) const override {
+    kernels::nhwc_to_nchw(in[0], out, s_.n, s_.c, s_.h * s_.w, threads_);
+  }
+  std::string kernel() const override {
+    return SHIFTNN_KERNEL_NAME(transpose_nhwc_to_nchw, kernels::active_kernels().isa);
+  }
+
+ private:
+  Shape s_;
+  int threads_;
 };
 
 // Flatten of a tensor whose nhwc order already is the nchw order (1x1 pixels or 1 channel).
@@ -168,8 +186,7 @@ std::unique_ptr<Layer> make_flatten(const LayerArgs& a) {
   const Shape& s = a.inputs[0].shape;
   a.output = {{s.n, s.c * s.h * s.w, 1, 1}, 2};
   if (s.c == 1 || s.h * s.w == 1) return std::make_unique<AliasLayer>();
-  return std::make_unique<UnaryOnednnLayer<kernels::ReorderOnednn>>(dims_of(s), false,
-                                                                    a.context.threads);
+  return std::make_unique<FlattenLayer>(s, a.context.threads);
 }
 
 std::unique_ptr<Layer> make_softmax(const LayerArgs& a) {
