@@ -264,10 +264,27 @@ def measure(args):
         json.dump(bench_json, f, indent=1)
     with open(os.path.join(args.out, "torch_peer.json"), "w") as f:
         json.dump(peer_json, f, indent=1)
+    with open(os.path.join(args.out, "models.md"), "w") as f:
+        f.write(run_reference_networks(args, threads))
     with open(os.path.join(args.out, "machine.json"), "w") as f:
         json.dump({"rows": machine_rows, "caches": caches(), "threads": threads,
                    "shapes": shapes, "quick": args.quick, "seconds": time.time() - started,
                    "load_end": os.getloadavg()}, f, indent=1)
+
+
+def run_reference_networks(args, threads):
+    """The reference networks end to end against PyTorch (python/scripts/bench_models.py),
+    batch 1: its markdown table. Quick mode: ShiftResNet-20, 1 thread, no torch.jit."""
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    quick = ["--networks", "shift_resnet20", "--no-jit", "--min-time", "0.05", "--repeat", "3"]
+    print("reference networks: shiftnn vs PyTorch", file=sys.stderr)
+    out = subprocess.run(
+        [sys.executable, os.path.join(root, "python", "scripts", "bench_models.py"),
+         "--batches", "1", "--threads", "1" if args.quick else ",".join(map(str, threads)),
+         "--cli", args.shiftnn] + (quick if args.quick else []),
+        check=True, stdout=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=os.path.join(root, "python"))).stdout
+    return "\n".join(line for line in out.splitlines() if line.startswith("|")) + "\n"
 
 
 def render(out):
@@ -319,6 +336,13 @@ def render(out):
         md += [f"## shiftnn against PyTorch, {t} thread{'s' if t > 1 else ''}", "",
                "nchw, quad, replicate; speed-up = PyTorch time / shiftnn time.", "",
                peer_table(bench, peers[t], shapes, STRATEGIES, t), ""]
+    with open(os.path.join(out, "models.md")) as f:
+        models = f.read()
+    md += ["## Reference networks against PyTorch, batch 1", "",
+           "`python/scripts/bench_models.py`: each network exported once, shiftnn's median "
+           "wall time of a whole run (`shiftnn run --profile`) against PyTorch eager and "
+           "`torch.jit` frozen on the same weights, same thread count; parity = max |shiftnn - "
+           "torch| / max |torch|.", "", models]
     md += ["## Not measured here", "",
            "- The ~200 MiB 64x256x56x56 shape is not in the tables (PyTorch's deform_conv2d "
            "would take minutes there); the size sweep reaches 256 MiB for copy, memcpy and "
