@@ -125,6 +125,7 @@ inline int64_t transpose_work_items(const TransposeArgs& a) {
 #define SHIFTNN_KERNEL_LIST(X)                                   \
   X(shift_copy_nchw, ShiftKernel, ShiftInteger)                  \
   X(shift_copy_nhwc, ShiftKernel, ShiftInteger)                  \
+  X(shift_blend_nhwc, ShiftKernel, ShiftInteger)                 \
   X(shift_copy_nt_nchw, ShiftKernel, ShiftInteger)               \
   X(shift_roll_nchw, ShiftKernel, ShiftInteger)                  \
   X(shift_roll_nhwc, ShiftKernel, ShiftInteger)                  \

@@ -55,7 +55,17 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
     g.pad_h = std::max(g.pad_h, std::abs(g.dh[i]));
     g.pad_w = std::max(g.pad_w, std::abs(g.dw[i]));
   }
-  std::map<std::pair<int32_t, int32_t>, int32_t> mask_of;
+  std::map<std::pair<int32_t, int32_t>, int32_t> mask_of, displacement_index;
+  g.displacement_of.resize(c);
+  for (int64_t i = 0; i < c; ++i) {
+    const auto key = std::make_pair(g.dh[i], g.dw[i]);
+    auto it = displacement_index.find(key);
+    if (it == displacement_index.end()) {
+      it = displacement_index.emplace(key, static_cast<int32_t>(g.displacements.size())).first;
+      g.displacements.push_back({g.dh[i], g.dw[i]});
+    }
+    g.displacement_of[i] = it->second;
+  }
   const bool zero_or_keep = boundary == Boundary::zero || boundary == Boundary::keep;
   for (int64_t i = 0; i < c; ++i) {
     if (!g.runs.empty() && g.runs.back().dh == g.dh[i] && g.runs.back().dw == g.dw[i]) {

@@ -21,6 +21,11 @@ struct ChannelRun {
   bool replicate_as_keep = false;
 };
 
+// One distinct displacement of a shift, normalised as ChannelRun's.
+struct Displacement {
+  int32_t dh = 0, dw = 0;
+};
+
 // Widest vector any kernel uses, in floats; masks carry this many extra entries.
 constexpr int64_t kMaxVectorFloats = 16;
 
@@ -32,6 +37,10 @@ struct ShiftGeometry {
   std::vector<int32_t> dh, dw;   // per channel, normalised (integer specs)
   std::vector<float> fdh, fdw;   // per channel, as given (fractional specs)
   std::vector<ChannelRun> runs;  // integer specs
+  // Integer specs: the distinct displacements in order of first use, and per channel
+  // the index of its own (the nhwc blend loads a vector once per displacement).
+  std::vector<Displacement> displacements;
+  std::vector<int32_t> displacement_of;
   // nchw, zero/keep: for each distinct displacement, 1.0f where the plane position
   // (index mod h*w) has its source inside the image, 0.0f elsewhere; h*w + kMaxVectorFloats
   // entries so a vector load at any phase stays inside.

@@ -252,6 +252,18 @@ TEST_P(ShiftKernelTest, IntegerPatternsMatchReferenceBitExactly) {
   }
 }
 
+// Displacements interleaved channel by channel (runs of one channel), for channel
+// counts below, at and across the vector widths; widths with and without 4 interior pixels.
+TEST_P(ShiftKernelTest, InterleavedPatternsOverChannelCounts) {
+  for (int64_t c : {1, 3, 9, 17, 64, 128}) {
+    for (const Shape& s : {Shape{1, c, 1, 1}, Shape{2, c, 3, 2}, Shape{1, c, 4, 9}}) {
+      for (const char* pattern : {"grouped:3", "cycle:3:h", "cycle:3:w"}) {
+        check(s, from_pattern(pattern, c), true);
+      }
+    }
+  }
+}
+
 TEST_P(ShiftKernelTest, ShiftsLargerThanTheImage) {
   check({1, 3, 5, 5}, from_pattern("uniform:9,-12", 3), true);
   check({2, 3, 5, 5}, from_pattern("uniform:-5,5", 3), true);

@@ -4,6 +4,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/simd/grid_sample.hpp"
 #include "kernels/simd/group_norm.hpp"
+#include "kernels/simd/shift_blend.hpp"
 #include "kernels/simd/shift_copy.hpp"
 #include "kernels/simd/shift_deform.hpp"
 #include "kernels/simd/shift_roll.hpp"

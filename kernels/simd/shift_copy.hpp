@@ -208,13 +208,13 @@ void shift_pixels_by_runs(const ShiftGeometry& g, const float* image, float* out
   }
 }
 
-// Where a run's channels come from in the interior pixels of output row hh, where
-// every column source is inside: pixel w, channel c reads base[w * C + c].
-// nullptr: zeros (zero boundary, source row outside).
-inline const float* run_row_source(const ShiftGeometry& g, const float* image, int64_t hh,
-                                   const ChannelRun& run) {
+// Where channels displaced by (dh, dw) come from in the interior pixels of output
+// row hh, where every column source is inside: pixel w, channel c reads
+// base[w * C + c]. nullptr: zeros (zero boundary, source row outside).
+inline const float* row_source(const ShiftGeometry& g, const float* image, int64_t hh, int64_t dh,
+                               int64_t dw) {
   const int64_t H = g.h, W = g.w, C = g.c;
-  int64_t hs = hh - run.dh, dw = run.dw;
+  int64_t hs = hh - dh;
   if (hs < 0 || hs >= H) {
     switch (g.boundary) {
       case Boundary::zero:
@@ -240,7 +240,7 @@ void shift_block_by_runs(const ShiftGeometry& g, const float* image, float* out,
   const int64_t C = g.c;
   for (const ChannelRun& run : g.runs) {
     const int64_t len = run.c_end - run.c_begin;
-    const float* base = run_row_source(g, image, hh, run);
+    const float* base = row_source(g, image, hh, run.dh, run.dw);
     float* o = out + w0 * C + run.c_begin;
     if (!base) {
       for (int64_t ww = w0; ww < w1; ++ww, o += C) fill_floats<Arch>(o, len, 0.0f);
@@ -280,7 +280,8 @@ bool shift_interior_by_vectors(const ShiftGeometry& g, const float* image, float
     const ChannelRun& ra = run_of(g, c0);
     const ChannelRun& rb = run_of(g, c0 + V - 1);
     if (&rb != &ra && rb.c_begin != ra.c_end) return false;
-    slots[k] = {run_row_source(g, image, hh, ra), run_row_source(g, image, hh, rb), &rb != &ra, c0};
+    slots[k] = {row_source(g, image, hh, ra.dh, ra.dw), row_source(g, image, hh, rb.dh, rb.dw),
+                &rb != &ra, c0};
     second[k] = lane + B(static_cast<float>(c0)) >= B(static_cast<float>(rb.c_begin));
   }
   auto load = [](const float* base, int64_t at) {
