@@ -295,3 +295,22 @@ TEST(Model, FlattenKeepsPyTorchsOrder) {
 
 }  // namespace
 }  // namespace shiftnn::test
+
+namespace shiftnn::test {
+namespace {
+
+// A node whose output nobody reads (found by fuzz_model_loader): compiled, run, harmless.
+TEST(Model, DeadNodeBesideAResidualConvolution) {
+  GraphBuilder b;
+  const Shape s{1, 4, 5, 5};
+  const std::string x = b.input("x", s);
+  const std::string fc1 = b.conv2d(x, random_weight({4, 4, 1, 1}, 1));
+  b.conv2d(fc1, random_weight({4, 4, 1, 1}, 2));  // dead: read by no node, not an output
+  b.output(b.add(x, fc1));
+  const Graph g = b.build();
+  const RefTensor in = random_tensor(s, 3);
+  expect_close(run_model(Model(g, private_options()), in), ReferenceModel(g).run({in})[0]);
+}
+
+}  // namespace
+}  // namespace shiftnn::test

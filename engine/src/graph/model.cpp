@@ -149,7 +149,8 @@ class Compiler {
 
   // The one node that reads `tensor` (not a graph output), if there is one.
   const Node* sole_reader(const std::string& tensor) const {
-    if (reads_.at(tensor) != 1 || !consumers_.count(tensor)) return nullptr;
+    const auto reads = reads_.find(tensor);  // a dead node's output is read by none
+    if (reads == reads_.end() || reads->second != 1 || !consumers_.count(tensor)) return nullptr;
     return &g_.nodes[consumers_.at(tensor)[0]];
   }
 
