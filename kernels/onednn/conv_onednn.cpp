@@ -57,17 +57,6 @@ memory copy_bias(const float* bias, int64_t count) {
   return m;
 }
 
-// Runs prim on the calling thread's stream; scratch is passed only when it has bytes.
-void execute(const dnnl::primitive& prim, std::unordered_map<int, memory> args, void* scratch,
-             size_t scratch_bytes) {
-  assert(scratch_bytes == 0 || scratch != nullptr);
-  if (scratch_bytes > 0)
-    args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad_memory(scratch, scratch_bytes));
-  dnnl::stream& stream = thread_stream();
-  prim.execute(stream, args);
-  stream.wait();
-}
-
 }  // namespace
 
 struct ConvOnednn::Impl {
@@ -126,7 +115,7 @@ void ConvOnednn::run(const float* src, float* dst, void* scratch) const {
       {DNNL_ARG_WEIGHTS, m.weights},
       {DNNL_ARG_DST, {m.dst_md, engine, dst}}};
   if (m.bias) args.emplace(DNNL_ARG_BIAS, m.bias);
-  execute(m.conv, std::move(args), scratch, m.scratch_bytes);
+  execute_with_scratch(m.conv, std::move(args), scratch, m.scratch_bytes);
 }
 
 size_t ConvOnednn::scratch_bytes() const {
@@ -179,7 +168,7 @@ void LinearOnednn::run(const float* src, float* dst, void* scratch) const {
       {DNNL_ARG_WEIGHTS, m.weights},
       {DNNL_ARG_DST, {m.dst_md, engine, dst}}};
   if (m.bias) args.emplace(DNNL_ARG_BIAS, m.bias);
-  execute(m.ip, std::move(args), scratch, m.scratch_bytes);
+  execute_with_scratch(m.ip, std::move(args), scratch, m.scratch_bytes);
 }
 
 size_t LinearOnednn::scratch_bytes() const {

@@ -43,16 +43,10 @@ void OnednnLayer::Impl::set(const typename Primitive::primitive_desc& pd, const 
   name = std::string(op) + "_onednn/" + pd.impl_info_str();
 }
 
-// Scratch goes in only when the primitive asked for some; may be null otherwise.
 void OnednnLayer::Impl::execute(std::unordered_map<int, memory> args, void* scratch) const {
-  assert(scratch_bytes == 0 || scratch != nullptr);
   const OmpThreadsScope omp(threads);
   for (const auto& [arg, mem] : constants) args.emplace(arg, mem);
-  if (scratch_bytes > 0)
-    args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad_memory(scratch, scratch_bytes));
-  dnnl::stream& stream = thread_stream();
-  prim.execute(stream, args);
-  stream.wait();
+  execute_with_scratch(prim, std::move(args), scratch, scratch_bytes);
 }
 
 namespace {

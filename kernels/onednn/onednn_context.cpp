@@ -2,6 +2,8 @@
 
 #include <omp.h>
 
+#include <cassert>
+
 namespace shiftnn::kernels {
 
 const dnnl::engine& cpu_engine() {
@@ -26,6 +28,17 @@ dnnl::memory scratchpad_memory(void* scratch, size_t bytes) {
   const dnnl::memory::desc md({static_cast<dnnl::memory::dim>(bytes)}, dnnl::memory::data_type::u8,
                               dnnl::memory::format_tag::a);
   return dnnl::memory(md, cpu_engine(), scratch);
+}
+
+void execute_with_scratch(const dnnl::primitive& prim, std::unordered_map<int, dnnl::memory> args,
+                          void* scratch, size_t scratch_bytes) {
+  assert(scratch_bytes == 0 || scratch != nullptr);
+  if (scratch_bytes > 0) {
+    args.emplace(DNNL_ARG_SCRATCHPAD, scratchpad_memory(scratch, scratch_bytes));
+  }
+  dnnl::stream& stream = thread_stream();
+  prim.execute(stream, args);
+  stream.wait();
 }
 
 }  // namespace shiftnn::kernels

@@ -2,6 +2,7 @@
 // What every oneDNN adapter shares: one CPU engine, one stream per calling thread, and
 // the OpenMP thread count oneDNN reads from the calling thread.
 #include <dnnl.hpp>
+#include <unordered_map>
 
 namespace shiftnn::kernels {
 
@@ -25,5 +26,10 @@ class OmpThreadsScope {
 
 // A u8 memory over `bytes` of caller scratch, for DNNL_ARG_SCRATCHPAD (user mode).
 dnnl::memory scratchpad_memory(void* scratch, size_t bytes);
+
+// Runs prim on the calling thread's stream and waits. scratch (scratch_bytes bytes, user
+// scratchpad) goes in only when the primitive asked for some: it may be null otherwise.
+void execute_with_scratch(const dnnl::primitive& prim, std::unordered_map<int, dnnl::memory> args,
+                          void* scratch, size_t scratch_bytes);
 
 }  // namespace shiftnn::kernels

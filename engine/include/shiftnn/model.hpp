@@ -54,7 +54,7 @@ class Model {
                                    std::vector<NodeProfile>& profile) const;
 
   const Graph& graph() const;
-  int threads() const;  // per run
+  int threads() const;                   // per run
   int output_rank(size_t output) const;  // 4, or 2 after Flatten/Linear
   // Memory for batch n (0: the declared batch).
   MemoryReport memory(int64_t n = 0) const;
