@@ -10,18 +10,10 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/team_size.hpp"
 
 namespace shiftnn::kernels {
 namespace {
-
-// Floats a thread must have before another thread pays for waking it (a fork and join
-// cost about as much as streaming this many floats).
-constexpr int64_t kFloatsPerThread = int64_t{1} << 16;
-
-int team_size(int requested, int64_t floats) {
-  const int64_t threads = requested > 0 ? requested : omp_get_max_threads();
-  return static_cast<int>(std::clamp<int64_t>(floats / kFloatsPerThread, 1, threads));
-}
 
 // Thread t of count's share of [0, items).
 int64_t chunk_begin(int64_t items, int64_t t, int64_t count) {

@@ -8,13 +8,10 @@
 #include <cassert>
 
 #include "kernels/kernel_table.hpp"
+#include "kernels/team_size.hpp"
 
 namespace shiftnn::kernels {
 namespace {
-
-// Floats a thread must have before another thread pays for waking it (as in
-// layer_ops.cpp: a fork and join cost about as much as moving this many floats).
-constexpr int64_t kFloatsPerThread = int64_t{1} << 16;
 
 void run_transpose(TransposeKernel kernel, const float* src, float* dst, int64_t n, int64_t c,
                    int64_t hw, int threads) {
@@ -24,9 +21,7 @@ void run_transpose(TransposeKernel kernel, const float* src, float* dst, int64_t
   assert(src + floats <= dst || dst + floats <= src);
   const TransposeArgs a{src, dst, n, c, hw};
   const int64_t items = transpose_work_items(a);
-  const int64_t requested = threads > 0 ? threads : omp_get_max_threads();
-  const int team = static_cast<int>(
-      std::clamp<int64_t>(floats / kFloatsPerThread, 1, std::min(requested, items)));
+  const int team = team_size(threads, floats, items);
   if (team == 1) {
     kernel(a, 0, items);
     return;
