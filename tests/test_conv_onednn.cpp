@@ -24,29 +24,8 @@ using shiftnn::Shape;
 using shiftnn::test::GuardedBuffer;
 using shiftnn::test::random_values;
 
-// 64-byte aligned scratch as the adapters require; at least one cache line.
-class Scratch {
- public:
-  explicit Scratch(size_t bytes)
-      : data_(std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64)) {}
-  void* get() const { return data_.get(); }
-
- private:
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  std::unique_ptr<void, Free> data_;
-};
-
-std::vector<float> from_nhwc(const float* x, const Shape& s) {
-  std::vector<float> y(static_cast<size_t>(s.elements()));
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t h = 0; h < s.h; ++h)
-        for (int64_t w = 0; w < s.w; ++w)
-          y[((n * s.c + c) * s.h + h) * s.w + w] = x[((n * s.h + h) * s.w + w) * s.c + c];
-  return y;
-}
+using shiftnn::test::from_nhwc;
+using shiftnn::test::Scratch;
 
 // 1e-4 of the largest reference magnitude (at least 1e-4 absolute).
 float tolerance(const std::vector<float>& want) {

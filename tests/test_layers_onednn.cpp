@@ -22,19 +22,8 @@ using shiftnn::Shape;
 using shiftnn::test::GuardedBuffer;
 using shiftnn::test::random_values;
 
-// 64-byte aligned scratch as the adapters require; at least one cache line.
-class Scratch {
- public:
-  explicit Scratch(size_t bytes)
-      : data_(std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64)) {}
-  void* get() const { return data_.get(); }
-
- private:
-  struct Free {
-    void operator()(void* p) const { std::free(p); }
-  };
-  std::unique_ptr<void, Free> data_;
-};
+using shiftnn::test::from_nhwc;
+using shiftnn::test::Scratch;
 
 Shape shape(k::Dims d) {
   return {d.n, d.c, d.h, d.w};
@@ -44,21 +33,11 @@ std::vector<float> to_nhwc(const std::vector<float>& x, k::Dims d) {
   return shiftnn::test::to_nhwc(x, shape(d));
 }
 
-std::vector<float> from_nhwc(const float* x, k::Dims d) {
-  std::vector<float> y(static_cast<size_t>(d.elements()));
-  for (int64_t n = 0; n < d.n; ++n)
-    for (int64_t c = 0; c < d.c; ++c)
-      for (int64_t h = 0; h < d.h; ++h)
-        for (int64_t w = 0; w < d.w; ++w)
-          y[((n * d.c + c) * d.h + h) * d.w + w] = x[((n * d.h + h) * d.w + w) * d.c + c];
-  return y;
-}
-
 // "" when the guards of dst are intact and its nhwc contents match want (nchw) within
 // 1e-4 of the largest |want| (at least 1e-4 absolute).
 std::string check(const GuardedBuffer& dst, const std::vector<float>& want, k::Dims d) {
   if (dst.damaged_guard() >= 0) return "guard float " + std::to_string(dst.damaged_guard());
-  const std::vector<float> got = from_nhwc(dst.data(), d);
+  const std::vector<float> got = from_nhwc(dst.data(), {d.n, d.c, d.h, d.w});
   const float tolerance = 1e-4f * std::max(1.0f, shiftnn::test::max_abs(want));
   return shiftnn::test::compare(got.data(), want.data(), shape(d), Layout::nchw, tolerance);
 }

@@ -2,6 +2,7 @@
 // Shared helpers of the unit tests: random inputs, output buffers with sentinel
 // guard zones, bit-exact comparison with a readable first mismatch, temporary
 // directories, raw .npy writing and the seed article's 1x8x5x5 example.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <random>
 #include <sstream>
 #include <string>
@@ -135,6 +137,31 @@ inline std::vector<float> to_nhwc(const std::vector<float>& x, const Shape& s) {
           y[((n * s.h + h) * s.w + w) * s.c + c] = x[((n * s.c + c) * s.h + h) * s.w + w];
   return y;
 }
+
+// The inverse of to_nhwc, from a raw nhwc buffer.
+inline std::vector<float> from_nhwc(const float* x, const Shape& s) {
+  std::vector<float> y(static_cast<size_t>(s.elements()));
+  for (int64_t n = 0; n < s.n; ++n)
+    for (int64_t c = 0; c < s.c; ++c)
+      for (int64_t h = 0; h < s.h; ++h)
+        for (int64_t w = 0; w < s.w; ++w)
+          y[((n * s.c + c) * s.h + h) * s.w + w] = x[((n * s.h + h) * s.w + w) * s.c + c];
+  return y;
+}
+
+// 64-byte aligned scratch as oneDNN adapters require; at least one cache line.
+class Scratch {
+ public:
+  explicit Scratch(size_t bytes)
+      : data_(std::aligned_alloc(64, (std::max<size_t>(bytes, 1) + 63) / 64 * 64)) {}
+  void* get() const { return data_.get(); }
+
+ private:
+  struct Free {
+    void operator()(void* p) const { std::free(p); }
+  };
+  std::unique_ptr<void, Free> data_;
+};
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.
 class TempDir {
