@@ -87,9 +87,8 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
     }
     g.runs.push_back(run);
   }
-  constexpr int64_t kPixelOrderMinBytes = int64_t{4} << 20;
-  g.nhwc_pixel_order = layout == Layout::nhwc &&
-                       n * c * h * w * static_cast<int64_t>(sizeof(float)) > kPixelOrderMinBytes;
+  constexpr int64_t kPixelOrderMaxChannels = 128;
+  g.nhwc_pixel_order = layout == Layout::nhwc && c <= kPixelOrderMaxChannels;
   g.scratch_floats =
       layout == Layout::nchw ? (h + 2 * g.pad_h) * (w + 2 * g.pad_w) : (w + 2 * g.pad_w) * c;
   return g;

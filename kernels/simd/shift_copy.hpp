@@ -251,56 +251,152 @@ void shift_block_by_runs(const ShiftGeometry& g, const float* image, float* out,
   }
 }
 
-// Vectors per pixel beyond which shift_interior_by_vectors declines.
+// Vectors per pixel beyond which shift_row_by_vectors declines.
 constexpr int64_t kMaxPixelVectors = 64;
 
-// Interior pixels [w0, w1) of one nhwc row, pixel by pixel in whole vectors: the
-// channel runs of a pixel repeat at every pixel, so vector k of each pixel blends
-// the same one or two runs under the same lane mask. Every output line is written
-// once, in order. False (nothing written) when a vector would span three runs or
-// a pixel holds more than kMaxPixelVectors vectors.
-template <class Arch>
-bool shift_interior_by_vectors(const ShiftGeometry& g, const float* image, float* out, int64_t hh,
-                               int64_t w0, int64_t w1) {
+// Floats in a 64-byte cache line, and how far ahead (pixels) the interior prefetches.
+constexpr int64_t kLineFloats = 16;
+constexpr int64_t kPrefetchPixels = 8;
+
+// Asks for every line of p[0, n) into L2.
+inline void prefetch_lines(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; i += kLineFloats) __builtin_prefetch(p + i, 0, 2);
+}
+
+// Interior pixels [w0, w1) of a row whose pixels are exactly K vectors, all sources
+// inside: slot k's lanes come from a[k] + w * C, or under mask second[k] from
+// b[k] + w * C (a and b already offset to the slot's first channel). With K a
+// constant the slots stay in registers, so a pixel is its loads, then its K stores
+// (measured on Zen 4, 8x96x56x56 quad: 0.68x memcpy against 0.57x for the loop over slots).
+template <class Arch, int K>
+void interior_fixed(const float* const* a_in, const float* const* b_in, const bool* two_in,
+                    const xsimd::batch_bool<float, Arch>* second_in, float* out, int64_t C,
+                    int64_t w0, int64_t w1, const float* prefetch_row, int64_t w) {
   using B = Batch<Arch>;
   constexpr int64_t V = lanes<Arch>();
-  const int64_t C = g.c, count = (C + V - 1) / V;
-  if (C < V || count > kMaxPixelVectors) return false;
+  const float* a[K];
+  const float* b[K];
+  bool two[K];
+  xsimd::batch_bool<float, Arch> second[K];
+  for (int k = 0; k < K; ++k)
+    a[k] = a_in[k], b[k] = b_in[k], two[k] = two_in[k], second[k] = second_in[k];
+  for (int64_t ww = w0; ww < w1; ++ww) {
+    if (prefetch_row) prefetch_lines(prefetch_row + std::min(ww + kPrefetchPixels, w - 1) * C, C);
+    const int64_t at = ww * C;
+    B v[K];
+    for (int k = 0; k < K; ++k) {
+      v[k] = B::load_unaligned(a[k] + at);
+      if (two[k]) v[k] = xsimd::select(second[k], B::load_unaligned(b[k] + at), v[k]);
+    }
+    for (int k = 0; k < K; ++k) v[k].store_unaligned(out + at + k * V);
+  }
+}
+
+// One nhwc output row (zero or keep boundary), pixel by pixel in whole vectors: the
+// channel runs of a pixel repeat at every pixel, so vector k of each pixel takes the
+// same one or two runs under the same lane mask. Every output line is written once,
+// in order. Edge pixels, where a run's source column is outside, take the boundary
+// value lane-wise. False (nothing written) when a vector would span three runs, a
+// pixel holds more than kMaxPixelVectors vectors, or the boundary is another.
+template <class Arch>
+bool shift_row_by_vectors(const ShiftGeometry& g, const float* image, float* out, int64_t hh,
+                          const float* prefetch_row) {
+  using B = Batch<Arch>;
+  constexpr int64_t V = lanes<Arch>();
+  const int64_t C = g.c, W = g.w, count = (C + V - 1) / V;
+  const bool keep = g.boundary == Boundary::keep;
+  if (C < V || count > kMaxPixelVectors || !(keep || g.boundary == Boundary::zero)) return false;
   struct Slot {
-    const float* a;  // source of the lanes of the vector's first run
+    const float* a;  // source of the lanes of the vector's first run (nullptr: zeros)
     const float* b;  // source of the lanes of its second run, if it has one
+    int32_t dw_a, dw_b;
     bool two;
     int64_t c0;  // first channel of the vector; the last vector overlaps its neighbour
   };
   Slot slots[kMaxPixelVectors];
   xsimd::batch_bool<float, Arch> second[kMaxPixelVectors];
   const B lane = B::load_unaligned(kLaneIndex);
+  bool inside = true;  // no source row outside the image
   for (int64_t k = 0; k < count; ++k) {
     const int64_t c0 = std::min(k * V, C - V);
     const ChannelRun& ra = run_of(g, c0);
     const ChannelRun& rb = run_of(g, c0 + V - 1);
     if (&rb != &ra && rb.c_begin != ra.c_end) return false;
-    slots[k] = {row_source(g, image, hh, ra.dh, ra.dw), row_source(g, image, hh, rb.dh, rb.dw),
-                &rb != &ra, c0};
+    slots[k] = {row_source(g, image, hh, ra.dh, ra.dw),
+                row_source(g, image, hh, rb.dh, rb.dw),
+                ra.dw,
+                rb.dw,
+                &rb != &ra,
+                c0};
+    inside = inside && slots[k].a && slots[k].b;
     second[k] = lane + B(static_cast<float>(c0)) >= B(static_cast<float>(rb.c_begin));
   }
-  auto load = [](const float* base, int64_t at) {
+  // Pixels [edge, W - edge) read every source column inside.
+  const int64_t edge = std::min<int64_t>(g.pad_w, (W + 1) / 2);
+  const float* own = image + hh * W * C;
+  auto load = [&](const float* base, int32_t dw, int64_t ww, int64_t at) {
+    const int64_t ws = ww - dw;
+    if (ws < 0 || ws >= W) return keep ? B::load_unaligned(own + at) : B(0.0f);
     return base ? B::load_unaligned(base + at) : B(0.0f);
   };
-  for (int64_t ww = w0; ww < w1; ++ww) {
-    for (int64_t k = 0; k < count; ++k) {
-      const Slot& sl = slots[k];
-      const int64_t at = ww * C + sl.c0;
-      B v = load(sl.a, at);
-      if (sl.two) v = xsimd::select(second[k], load(sl.b, at), v);
-      v.store_unaligned(out + at);
+  auto pixels = [&](int64_t w0, int64_t w1) {
+    for (int64_t ww = w0; ww < w1; ++ww) {
+      for (int64_t k = 0; k < count; ++k) {
+        const Slot& sl = slots[k];
+        const int64_t at = ww * C + sl.c0;
+        B v = load(sl.a, sl.dw_a, ww, at);
+        if (sl.two) v = xsimd::select(second[k], load(sl.b, sl.dw_b, ww, at), v);
+        v.store_unaligned(out + at);
+      }
     }
+  };
+  pixels(0, edge);
+  if (inside && C % V == 0 && count <= 8) {
+    const float* a[8];
+    const float* b[8];
+    bool two[8];
+    for (int64_t k = 0; k < count; ++k) {
+      a[k] = slots[k].a + slots[k].c0, b[k] = slots[k].b + slots[k].c0, two[k] = slots[k].two;
+    }
+    auto run = [&](auto k_const) {
+      interior_fixed<Arch, decltype(k_const)::value>(a, b, two, second, out, C, edge, W - edge,
+                                                     prefetch_row, W);
+    };
+    switch (count) {
+      case 1:
+        run(std::integral_constant<int, 1>());
+        break;
+      case 2:
+        run(std::integral_constant<int, 2>());
+        break;
+      case 3:
+        run(std::integral_constant<int, 3>());
+        break;
+      case 4:
+        run(std::integral_constant<int, 4>());
+        break;
+      case 5:
+        run(std::integral_constant<int, 5>());
+        break;
+      case 6:
+        run(std::integral_constant<int, 6>());
+        break;
+      case 7:
+        run(std::integral_constant<int, 7>());
+        break;
+      default:
+        run(std::integral_constant<int, 8>());
+        break;
+    }
+  } else {
+    pixels(edge, W - edge);
   }
+  pixels(std::max(edge, W - edge), W);
   return true;
 }
 
 // Tensors above this size (bytes) are assumed to stream from L3 or DRAM.
-constexpr int64_t kCachedBytes = int64_t{1} << 20;
+constexpr int64_t kCachedBytes = int64_t{4} << 20;
 
 template <class Arch>
 void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) {
@@ -315,23 +411,19 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
     const int64_t n = r / H, hh = r % H;
     const float* image = args.src + n * H * row;
     float* out = args.dst + r * row;
-    // Beyond the caches, the source row that output row hh + 2 is first to need is
-    // fetched now: the runs read it a few floats per pixel, a stride the hardware
-    // prefetchers do not follow. 64-byte lines = 16 floats.
-    if (prefetch && hh + 2 + g.pad_h < H) {
-      const float* next = image + (hh + 2 + g.pad_h) * row;
-      for (int64_t i = 0; i < row; i += 16) __builtin_prefetch(next + i, 0, 2);
-    }
+    // Beyond the caches, output row hh is the first to read source row hh + pad_h, and
+    // reads only some lines of each of its pixels, in an order the hardware prefetchers
+    // do not follow: the whole row is fetched into L2 ahead of use.
+    const float* first_use = prefetch && hh + g.pad_h < H ? image + (hh + g.pad_h) * row : nullptr;
+    if (g.nhwc_pixel_order && shift_row_by_vectors<Arch>(g, image, out, hh, first_use)) continue;
     if (W <= 2 * edge) {
       shift_pixels_by_runs<Arch>(g, image, out, hh, 0, W);
       continue;
     }
     shift_pixels_by_runs<Arch>(g, image, out, hh, 0, edge);
-    if (!g.nhwc_pixel_order ||
-        !shift_interior_by_vectors<Arch>(g, image, out, hh, edge, W - edge)) {
-      for (int64_t b = edge; b < W - edge; b += block) {
-        shift_block_by_runs<Arch>(g, image, out, hh, b, std::min(W - edge, b + block));
-      }
+    if (first_use && hh + 2 < H) prefetch_lines(first_use + 2 * row, row);
+    for (int64_t b = edge; b < W - edge; b += block) {
+      shift_block_by_runs<Arch>(g, image, out, hh, b, std::min(W - edge, b + block));
     }
     shift_pixels_by_runs<Arch>(g, image, out, hh, W - edge, W);
   }
