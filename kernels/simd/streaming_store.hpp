@@ -15,7 +15,7 @@ namespace shiftnn::kernels::simd {
 // p: aligned to the vector's size.
 template <class Arch>
 inline void store_streaming(const xsimd::batch<float, Arch>& v, float* p) {
-  constexpr size_t lanes = xsimd::batch<float, Arch>::size;
+  [[maybe_unused]] constexpr size_t lanes = xsimd::batch<float, Arch>::size;
 #if defined(__AVX512F__)
   if constexpr (lanes == 16) {
     _mm512_stream_ps(p, v);
