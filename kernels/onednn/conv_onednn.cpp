@@ -59,14 +59,28 @@ memory copy_bias(const float* bias, int64_t count) {
 
 }  // namespace
 
-struct ConvOnednn::Impl {
+// A primitive with prepared weights (convolution or inner product) and how it runs.
+struct WeightedPrimitive {
   int threads = 1;
   memory::desc src_md, dst_md;
   memory weights, bias;  // bias: empty when absent
-  dnnl::convolution_forward conv;
+  dnnl::primitive primitive;
   size_t scratch_bytes = 0;
   std::string name;
+
+  void run(const float* src, float* dst, void* scratch) const {
+    const OmpThreadsScope omp(threads);
+    const dnnl::engine& engine = cpu_engine();
+    std::unordered_map<int, memory> args = {
+        {DNNL_ARG_SRC, {src_md, engine, const_cast<float*>(src)}},
+        {DNNL_ARG_WEIGHTS, weights},
+        {DNNL_ARG_DST, {dst_md, engine, dst}}};
+    if (bias) args.emplace(DNNL_ARG_BIAS, bias);
+    execute_with_scratch(primitive, std::move(args), scratch, scratch_bytes);
+  }
 };
+
+struct ConvOnednn::Impl : WeightedPrimitive {};
 
 ConvOnednn::ConvOnednn(const reference::ConvShape& s, const float* weight, const float* bias,
                        Activation activation, bool accumulate, int threads, Activation after_sum)
@@ -96,7 +110,7 @@ ConvOnednn::ConvOnednn(const reference::ConvShape& s, const float* weight, const
                                              b_md, m.dst_md, strides, dilation, pad, pad);
   const dnnl::convolution_forward::primitive_desc pd(
       desc, make_attr(activation, accumulate, after_sum), cpu_engine());
-  m.conv = dnnl::convolution_forward(pd);
+  m.primitive = dnnl::convolution_forward(pd);
   m.weights =
       reorder_weights({w_dims, f32, grouped ? Tag::goihw : Tag::oihw}, weight, pd.weights_desc());
   if (bias) m.bias = copy_bias(bias, s.oc);
@@ -107,15 +121,7 @@ ConvOnednn::ConvOnednn(const reference::ConvShape& s, const float* weight, const
 ConvOnednn::~ConvOnednn() = default;
 
 void ConvOnednn::run(const float* src, float* dst, void* scratch) const {
-  const Impl& m = *impl_;
-  const OmpThreadsScope omp(m.threads);
-  const dnnl::engine& engine = cpu_engine();
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, {m.src_md, engine, const_cast<float*>(src)}},
-      {DNNL_ARG_WEIGHTS, m.weights},
-      {DNNL_ARG_DST, {m.dst_md, engine, dst}}};
-  if (m.bias) args.emplace(DNNL_ARG_BIAS, m.bias);
-  execute_with_scratch(m.conv, std::move(args), scratch, m.scratch_bytes);
+  impl_->run(src, dst, scratch);
 }
 
 size_t ConvOnednn::scratch_bytes() const {
@@ -126,14 +132,7 @@ std::string ConvOnednn::name() const {
   return impl_->name;
 }
 
-struct LinearOnednn::Impl {
-  int threads = 1;
-  memory::desc src_md, dst_md;
-  memory weights, bias;  // bias: empty when absent
-  dnnl::inner_product_forward ip;
-  size_t scratch_bytes = 0;
-  std::string name;
-};
+struct LinearOnednn::Impl : WeightedPrimitive {};
 
 LinearOnednn::LinearOnednn(int64_t n, int64_t in, int64_t out, const float* weight,
                            const float* bias, Activation activation, int threads)
@@ -150,7 +149,7 @@ LinearOnednn::LinearOnednn(int64_t n, int64_t in, int64_t out, const float* weig
                                                b_md, m.dst_md);
   const dnnl::inner_product_forward::primitive_desc pd(desc, make_attr(activation, false),
                                                        cpu_engine());
-  m.ip = dnnl::inner_product_forward(pd);
+  m.primitive = dnnl::inner_product_forward(pd);
   m.weights = reorder_weights({{out, in}, f32, Tag::oi}, weight, pd.weights_desc());
   if (bias) m.bias = copy_bias(bias, out);
   m.scratch_bytes = pd.scratchpad_desc().get_size();
@@ -160,15 +159,7 @@ LinearOnednn::LinearOnednn(int64_t n, int64_t in, int64_t out, const float* weig
 LinearOnednn::~LinearOnednn() = default;
 
 void LinearOnednn::run(const float* src, float* dst, void* scratch) const {
-  const Impl& m = *impl_;
-  const OmpThreadsScope omp(m.threads);
-  const dnnl::engine& engine = cpu_engine();
-  std::unordered_map<int, memory> args = {
-      {DNNL_ARG_SRC, {m.src_md, engine, const_cast<float*>(src)}},
-      {DNNL_ARG_WEIGHTS, m.weights},
-      {DNNL_ARG_DST, {m.dst_md, engine, dst}}};
-  if (m.bias) args.emplace(DNNL_ARG_BIAS, m.bias);
-  execute_with_scratch(m.ip, std::move(args), scratch, m.scratch_bytes);
+  impl_->run(src, dst, scratch);
 }
 
 size_t LinearOnednn::scratch_bytes() const {
