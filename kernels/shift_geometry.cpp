@@ -21,17 +21,6 @@ int32_t normalise(float d, int64_t size, Boundary b) {
   return static_cast<int32_t>(std::clamp<int64_t>(v, -size, size));
 }
 
-std::vector<float> make_mask(const ShiftGeometry& g, int32_t dh, int32_t dw) {
-  int64_t plane = g.plane();
-  std::vector<float> mask(static_cast<size_t>(plane + kMaxVectorFloats));
-  for (int64_t i = 0; i < plane + kMaxVectorFloats; ++i) {
-    int64_t q = i % plane, hh = q / g.w, ww = q % g.w;
-    int64_t hs = hh - dh, ws = ww - dw;
-    mask[i] = (hs >= 0 && hs < g.h && ws >= 0 && ws < g.w) ? 1.0f : 0.0f;
-  }
-  return mask;
-}
-
 }  // namespace
 
 ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, Layout layout,
@@ -55,7 +44,7 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
     g.pad_h = std::max(g.pad_h, std::abs(g.dh[i]));
     g.pad_w = std::max(g.pad_w, std::abs(g.dw[i]));
   }
-  std::map<std::pair<int32_t, int32_t>, int32_t> mask_of, displacement_index;
+  std::map<std::pair<int32_t, int32_t>, int32_t> displacement_index;
   g.displacement_of.resize(c);
   for (int64_t i = 0; i < c; ++i) {
     const auto key = std::make_pair(g.dh[i], g.dw[i]);
@@ -66,25 +55,15 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
     }
     g.displacement_of[i] = it->second;
   }
-  const bool zero_or_keep = boundary == Boundary::zero || boundary == Boundary::keep;
   for (int64_t i = 0; i < c; ++i) {
     if (!g.runs.empty() && g.runs.back().dh == g.dh[i] && g.runs.back().dw == g.dw[i]) {
       g.runs.back().c_end = i + 1;
       continue;
     }
-    ChannelRun run{i, i + 1, g.dh[i], g.dw[i], -1};
+    ChannelRun run{i, i + 1, g.dh[i], g.dw[i]};
     run.replicate_as_keep =
         boundary == Boundary::replicate &&
         ((run.dh == 0 && std::abs(run.dw) <= 1) || (run.dw == 0 && std::abs(run.dh) <= 1));
-    if (layout == Layout::nchw && (zero_or_keep || run.replicate_as_keep)) {
-      auto key = std::make_pair(run.dh, run.dw);
-      auto it = mask_of.find(key);
-      if (it == mask_of.end()) {
-        it = mask_of.emplace(key, static_cast<int32_t>(g.masks.size())).first;
-        g.masks.push_back(make_mask(g, run.dh, run.dw));
-      }
-      run.mask = it->second;
-    }
     g.runs.push_back(run);
   }
   constexpr int64_t kPixelOrderMaxChannels = 128;

@@ -1,6 +1,6 @@
 #pragma once
 // A shift prepared for the kernels: integer displacements normalised, channels
-// grouped into runs of equal displacement, and per-displacement masks.
+// grouped into runs of equal displacement.
 // Plain data, no SIMD types: the engine builds it once and passes it to any kernel.
 #include <cstddef>
 #include <cstdint>
@@ -15,7 +15,6 @@ enum class Layout { nchw, nhwc };
 struct ChannelRun {
   int64_t c_begin = 0, c_end = 0;
   int32_t dh = 0, dw = 0;  // normalised: |d| <= size (zero/keep/replicate), [0, size) (circular)
-  int32_t mask = -1;       // index into ShiftGeometry::masks, or -1
   // A replicate run along one axis by at most one pixel: the clamped source is the
   // output position itself, so the run is computed as keep (SPEC §1).
   bool replicate_as_keep = false;
@@ -26,7 +25,7 @@ struct Displacement {
   int32_t dh = 0, dw = 0;
 };
 
-// Widest vector any kernel uses, in floats; masks carry this many extra entries.
+// Widest vector any kernel uses, in floats.
 constexpr int64_t kMaxVectorFloats = 16;
 
 struct ShiftGeometry {
@@ -41,10 +40,6 @@ struct ShiftGeometry {
   // the index of its own (the nhwc blend loads a vector once per displacement).
   std::vector<Displacement> displacements;
   std::vector<int32_t> displacement_of;
-  // nchw, zero/keep: for each distinct displacement, 1.0f where the plane position
-  // (index mod h*w) has its source inside the image, 0.0f elsewhere; h*w + kMaxVectorFloats
-  // entries so a vector load at any phase stays inside.
-  std::vector<std::vector<float>> masks;
   // Per-thread scratch the roll kernels pad into, in floats:
   // nchw (h + 2*pad_h) * (w + 2*pad_w); nhwc (w + 2*pad_w) * c.
   int64_t scratch_floats = 0;

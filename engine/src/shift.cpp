@@ -74,7 +74,10 @@ std::vector<std::string> strategy_variants(Strategy strategy, Layout layout) {
   return {};
 }
 
-std::string why_cannot_serve(Strategy strategy, const ShiftSpec& spec, Shape shape, Layout) {
+// The nchw copy kernel counts plane positions in int32 lanes, up to twice the plane.
+constexpr int64_t kMaxCopyPlane = int64_t{1} << 30;
+
+std::string why_cannot_serve(Strategy strategy, const ShiftSpec& spec, Shape shape, Layout layout) {
   const bool integer = spec.is_integer();
   switch (strategy) {
     case Strategy::automatic:
@@ -85,6 +88,10 @@ std::string why_cannot_serve(Strategy strategy, const ShiftSpec& spec, Shape sha
       if (!integer) {
         return std::string("strategy ") + strategy_name(strategy) +
                " cannot serve fractional displacements (use deform, dwconv or gridsample)";
+      }
+      if (strategy == Strategy::copy && layout == Layout::nchw &&
+          shape.h * shape.w > kMaxCopyPlane) {
+        return "strategy copy cannot serve nchw planes beyond 2^30 pixels";
       }
       return "";
     case Strategy::dwconv: {
