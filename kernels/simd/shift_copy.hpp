@@ -266,27 +266,83 @@ void shift_block_by_runs(const ShiftGeometry& g, const float* image, float* out,
   }
 }
 
-// Vectors per pixel beyond which shift_row_by_vectors declines.
-constexpr int64_t kMaxPixelVectors = 64;
-
-// Floats in a 64-byte cache line, and how far ahead (pixels) the interior prefetches.
+// Floats in a 64-byte cache line, and how far ahead (pixels) the pixel loop prefetches.
 constexpr int64_t kLineFloats = 16;
 constexpr int64_t kPrefetchPixels = 8;
+
+// Vectors per pixel beyond which the pixel order declines.
+constexpr int64_t kMaxPixelVectors = 64;
+
+// The vectors of an nhwc pixel (zero or keep boundary): vector k covers channels
+// [c0[k], c0[k] + V) (the last one overlaps its neighbour) and takes them from run
+// a[k], or, under lane mask second[k], from run b[k]. The same at every pixel, so
+// built once per kernel call. ok is false when a vector would span three runs, or
+// a pixel holds fewer than one or more than kMaxPixelVectors vectors.
+template <class Arch>
+struct PixelSlots {
+  int64_t count = 0;
+  bool ok = false;
+  const ChannelRun* a[kMaxPixelVectors];
+  const ChannelRun* b[kMaxPixelVectors];
+  int64_t c0[kMaxPixelVectors];
+  xsimd::batch_bool<float, Arch> second[kMaxPixelVectors];
+
+  explicit PixelSlots(const ShiftGeometry& g) {
+    using B = Batch<Arch>;
+    constexpr int64_t V = lanes<Arch>();
+    count = (g.c + V - 1) / V;
+    if (g.c < V || count > kMaxPixelVectors) return;
+    const B lane = B::load_unaligned(kLaneIndex);
+    for (int64_t k = 0; k < count; ++k) {
+      c0[k] = std::min(k * V, g.c - V);
+      a[k] = &run_of(g, c0[k]);
+      b[k] = &run_of(g, c0[k] + V - 1);
+      if (b[k] != a[k] && b[k]->c_begin != a[k]->c_end) return;
+      second[k] = lane + B(static_cast<float>(c0[k])) >= B(static_cast<float>(b[k]->c_begin));
+    }
+    ok = true;
+  }
+};
+
+// Pixels [w0, w1) of nhwc output row hh, lane-wise: each run's lanes take the source
+// pixel where it is inside the image, else the boundary value (zero or keep).
+template <class Arch>
+void pixels_lanewise(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
+                     float* out_row, int64_t hh, int64_t w0, int64_t w1) {
+  using B = Batch<Arch>;
+  const int64_t H = g.h, W = g.w, C = g.c;
+  const bool keep = g.boundary == Boundary::keep;
+  const float* own = image + hh * W * C;
+  auto load = [&](const ChannelRun& run, int64_t ww, int64_t c0) {
+    const int64_t hs = hh - run.dh, ws = ww - run.dw;
+    if (hs >= 0 && hs < H && ws >= 0 && ws < W) {
+      return B::load_unaligned(image + (hs * W + ws) * C + c0);
+    }
+    return keep ? B::load_unaligned(own + ww * C + c0) : B(0.0f);
+  };
+  for (int64_t ww = w0; ww < w1; ++ww) {
+    for (int64_t k = 0; k < ps.count; ++k) {
+      B v = load(*ps.a[k], ww, ps.c0[k]);
+      if (ps.b[k] != ps.a[k]) v = xsimd::select(ps.second[k], load(*ps.b[k], ww, ps.c0[k]), v);
+      v.store_unaligned(out_row + ww * C + ps.c0[k]);
+    }
+  }
+}
 
 // Asks for every line of p[0, n) into L2.
 inline void prefetch_lines(const float* p, int64_t n) {
   for (int64_t i = 0; i < n; i += kLineFloats) __builtin_prefetch(p + i, 0, 2);
 }
 
-// Interior pixels [w0, w1) of a row whose pixels are exactly K vectors, all sources
-// inside: slot k's lanes come from a[k] + w * C, or under mask second[k] from
-// b[k] + w * C (a and b already offset to the slot's first channel). With K a
-// constant the slots stay in registers, so a pixel is its loads, then its K stores
-// (measured on Zen 4, 8x96x56x56 quad: 0.68x memcpy against 0.57x for the loop over slots).
+// Pixels [p0, p1) of one image, flat (row-major pixel index), whose pixels are exactly
+// K vectors: slot k's lanes come from a[k] + p * C, or under mask second[k] from
+// b[k] + p * C (a and b already hold the slot's displacement and first channel). With
+// K a constant the slots stay in registers, so a pixel is its loads, then its K stores.
+// prefetch: pixel p asks for pixel p + kPrefetchPixels of it, up to pixel last.
 template <class Arch, int K>
-void interior_fixed(const float* const* a_in, const float* const* b_in, const bool* two_in,
-                    const xsimd::batch_bool<float, Arch>* second_in, float* out, int64_t C,
-                    int64_t w0, int64_t w1, const float* prefetch_row, int64_t w) {
+void pixels_fixed(const float* const* a_in, const float* const* b_in, const bool* two_in,
+                  const xsimd::batch_bool<float, Arch>* second_in, float* out, int64_t C,
+                  int64_t p0, int64_t p1, const float* prefetch, int64_t last) {
   using B = Batch<Arch>;
   constexpr int64_t V = lanes<Arch>();
   const float* a[K];
@@ -295,9 +351,9 @@ void interior_fixed(const float* const* a_in, const float* const* b_in, const bo
   xsimd::batch_bool<float, Arch> second[K];
   for (int k = 0; k < K; ++k)
     a[k] = a_in[k], b[k] = b_in[k], two[k] = two_in[k], second[k] = second_in[k];
-  for (int64_t ww = w0; ww < w1; ++ww) {
-    if (prefetch_row) prefetch_lines(prefetch_row + std::min(ww + kPrefetchPixels, w - 1) * C, C);
-    const int64_t at = ww * C;
+  for (int64_t p = p0; p < p1; ++p) {
+    if (prefetch) prefetch_lines(prefetch + std::min(p + kPrefetchPixels, last) * C, C);
+    const int64_t at = p * C;
     B v[K];
     for (int k = 0; k < K; ++k) {
       v[k] = B::load_unaligned(a[k] + at);
@@ -307,106 +363,71 @@ void interior_fixed(const float* const* a_in, const float* const* b_in, const bo
   }
 }
 
-// One nhwc output row (zero or keep boundary), pixel by pixel in whole vectors: the
-// channel runs of a pixel repeat at every pixel, so vector k of each pixel takes the
-// same one or two runs under the same lane mask. Every output line is written once,
-// in order. Edge pixels, where a run's source column is outside, take the boundary
-// value lane-wise. False (nothing written) when a vector would span three runs, a
-// pixel holds more than kMaxPixelVectors vectors, or the boundary is another.
 template <class Arch>
-bool shift_row_by_vectors(const ShiftGeometry& g, const float* image, float* out, int64_t hh,
-                          const float* prefetch_row) {
-  using B = Batch<Arch>;
+using PixelsFixed = void (*)(const float* const*, const float* const*, const bool*,
+                             const xsimd::batch_bool<float, Arch>*, float*, int64_t, int64_t,
+                             int64_t, const float*, int64_t);
+
+template <class Arch, int... K>
+PixelsFixed<Arch> pick_pixels_fixed(int64_t count, std::integer_sequence<int, K...>) {
+  static constexpr PixelsFixed<Arch> table[] = {&pixels_fixed<Arch, K + 1>...};
+  return count >= 1 && count <= static_cast<int64_t>(sizeof...(K)) ? table[count - 1] : nullptr;
+}
+
+// Rows [hh0, hh1) of one image, all of whose source rows are inside (zero or keep),
+// pixel by pixel in whole vectors. The rows run as one flat sequence of pixels, which
+// reads the neighbouring row where a run's source column is outside; those edge pixels
+// (|dw| <= edge at each end of a row) are rewritten lane-wise right after each row,
+// while still in L1. False (nothing written) when the fixed loop does not apply.
+template <class Arch>
+bool rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
+                     float* out, int64_t hh0, int64_t hh1, const float* prefetch) {
   constexpr int64_t V = lanes<Arch>();
-  const int64_t C = g.c, W = g.w, count = (C + V - 1) / V;
-  const bool keep = g.boundary == Boundary::keep;
-  if (C < V || count > kMaxPixelVectors || !(keep || g.boundary == Boundary::zero)) return false;
-  struct Slot {
-    const float* a;  // source of the lanes of the vector's first run (nullptr: zeros)
-    const float* b;  // source of the lanes of its second run, if it has one
-    int32_t dw_a, dw_b;
-    bool two;
-    int64_t c0;  // first channel of the vector; the last vector overlaps its neighbour
-  };
-  Slot slots[kMaxPixelVectors];
-  xsimd::batch_bool<float, Arch> second[kMaxPixelVectors];
-  const B lane = B::load_unaligned(kLaneIndex);
-  bool inside = true;  // no source row outside the image
-  for (int64_t k = 0; k < count; ++k) {
-    const int64_t c0 = std::min(k * V, C - V);
-    const ChannelRun& ra = run_of(g, c0);
-    const ChannelRun& rb = run_of(g, c0 + V - 1);
-    if (&rb != &ra && rb.c_begin != ra.c_end) return false;
-    slots[k] = {row_source(g, image, hh, ra.dh, ra.dw),
-                row_source(g, image, hh, rb.dh, rb.dw),
-                ra.dw,
-                rb.dw,
-                &rb != &ra,
-                c0};
-    inside = inside && slots[k].a && slots[k].b;
-    second[k] = lane + B(static_cast<float>(c0)) >= B(static_cast<float>(rb.c_begin));
+  const int64_t W = g.w, C = g.c, edge = g.pad_w;
+  const PixelsFixed<Arch> fixed =
+      pick_pixels_fixed<Arch>(ps.count, std::make_integer_sequence<int, 8>());
+  if (!fixed || C % V != 0 || 2 * edge > W) return false;
+  const float* a[8];
+  const float* b[8];
+  bool two[8];
+  for (int64_t k = 0; k < ps.count; ++k) {
+    auto source = [&](const ChannelRun* run) {
+      return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + ps.c0[k];
+    };
+    a[k] = source(ps.a[k]), b[k] = source(ps.b[k]), two[k] = ps.b[k] != ps.a[k];
   }
-  // Pixels [edge, W - edge) read every source column inside.
-  const int64_t edge = std::min<int64_t>(g.pad_w, (W + 1) / 2);
-  const float* own = image + hh * W * C;
-  auto load = [&](const float* base, int32_t dw, int64_t ww, int64_t at) {
-    const int64_t ws = ww - dw;
-    if (ws < 0 || ws >= W) return keep ? B::load_unaligned(own + at) : B(0.0f);
-    return base ? B::load_unaligned(base + at) : B(0.0f);
-  };
-  auto pixels = [&](int64_t w0, int64_t w1) {
-    for (int64_t ww = w0; ww < w1; ++ww) {
-      for (int64_t k = 0; k < count; ++k) {
-        const Slot& sl = slots[k];
-        const int64_t at = ww * C + sl.c0;
-        B v = load(sl.a, sl.dw_a, ww, at);
-        if (sl.two) v = xsimd::select(second[k], load(sl.b, sl.dw_b, ww, at), v);
-        v.store_unaligned(out + at);
+  const int64_t last = (g.h - g.pad_h) * W - 1;  // prefetch stays inside the image
+  const bool keep = g.boundary == Boundary::keep;
+  // Inside rows, the flat loop gets every lane of an edge pixel right except those of
+  // runs whose source column is outside: those runs take the boundary value.
+  auto fix_edges = [&](int64_t hh, bool left) {
+    const int64_t at = hh * W * C;
+    for (int64_t e = 0; e < edge; ++e) {
+      const int64_t ww = left ? e : W - 1 - e;
+      for (const ChannelRun& run : g.runs) {
+        if (left ? run.dw <= e : run.dw >= -e) continue;
+        const int64_t i = at + ww * C + run.c_begin, len = run.c_end - run.c_begin;
+        if (keep) {
+          copy_floats<Arch>(image + i, out + i, len);
+        } else {
+          fill_floats<Arch>(out + i, len, 0.0f);
+        }
       }
     }
   };
-  pixels(0, edge);
-  if (inside && C % V == 0 && count <= 8) {
-    const float* a[8];
-    const float* b[8];
-    bool two[8];
-    for (int64_t k = 0; k < count; ++k) {
-      a[k] = slots[k].a + slots[k].c0, b[k] = slots[k].b + slots[k].c0, two[k] = slots[k].two;
+  pixels_lanewise<Arch>(g, ps, image, out + hh0 * W * C, hh0, 0, edge);
+  // Flat pixel p = hh * W + ww; row hh's part runs from its pixel edge to the next
+  // row's pixel edge, so both edges in between are fixed while still in L1.
+  for (int64_t hh = hh0; hh < hh1; ++hh) {
+    const int64_t p0 = hh * W + edge, p1 = std::min(hh1 * W - edge, p0 + W);
+    fixed(a, b, two, ps.second, out, C, p0, p1, prefetch, last);
+    if (hh + 1 < hh1) {
+      fix_edges(hh, false);
+      fix_edges(hh + 1, true);
+    } else {
+      pixels_lanewise<Arch>(g, ps, image, out + hh * W * C, hh, W - edge, W);
     }
-    auto run = [&](auto k_const) {
-      interior_fixed<Arch, decltype(k_const)::value>(a, b, two, second, out, C, edge, W - edge,
-                                                     prefetch_row, W);
-    };
-    switch (count) {
-      case 1:
-        run(std::integral_constant<int, 1>());
-        break;
-      case 2:
-        run(std::integral_constant<int, 2>());
-        break;
-      case 3:
-        run(std::integral_constant<int, 3>());
-        break;
-      case 4:
-        run(std::integral_constant<int, 4>());
-        break;
-      case 5:
-        run(std::integral_constant<int, 5>());
-        break;
-      case 6:
-        run(std::integral_constant<int, 6>());
-        break;
-      case 7:
-        run(std::integral_constant<int, 7>());
-        break;
-      default:
-        run(std::integral_constant<int, 8>());
-        break;
-    }
-  } else {
-    pixels(edge, W - edge);
   }
-  pixels(std::max(edge, W - edge), W);
   return true;
 }
 
@@ -422,25 +443,41 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
   const int64_t block = std::max<int64_t>(1, 2048 / C);
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
   const bool prefetch = bytes > kCachedBytes;
-  for (int64_t r = begin; r < end; ++r) {
+  const bool zero_or_keep = g.boundary == Boundary::zero || g.boundary == Boundary::keep;
+  const PixelSlots<Arch> slots(g);
+  const bool pixel_order = g.nhwc_pixel_order && zero_or_keep && slots.ok;
+  for (int64_t r = begin; r < end;) {
     const int64_t n = r / H, hh = r % H;
     const float* image = args.src + n * H * row;
-    float* out = args.dst + r * row;
+    float* out_image = args.dst + n * H * row;
+    float* out = out_image + hh * row;
     // Beyond the caches, output row hh is the first to read source row hh + pad_h, and
     // reads only some lines of each of its pixels, in an order the hardware prefetchers
-    // do not follow: the whole row is fetched into L2 ahead of use.
-    const float* first_use = prefetch && hh + g.pad_h < H ? image + (hh + g.pad_h) * row : nullptr;
-    if (g.nhwc_pixel_order && shift_row_by_vectors<Arch>(g, image, out, hh, first_use)) continue;
-    if (W <= 2 * edge) {
-      shift_pixels_by_runs<Arch>(g, image, out, hh, 0, W);
+    // do not follow: that row is fetched into L2 ahead of use.
+    const float* first_use = prefetch ? image + g.pad_h * row : nullptr;
+    if (pixel_order) {
+      // Rows whose every source row is inside run as one flat loop.
+      const int64_t hh_end = std::min(H - g.pad_h, hh + (end - r));
+      if (hh >= g.pad_h && hh < hh_end &&
+          rows_by_vectors<Arch>(g, slots, image, out_image, hh, hh_end, first_use)) {
+        r += hh_end - hh;
+        continue;
+      }
+      pixels_lanewise<Arch>(g, slots, image, out, hh, 0, W);
+      ++r;
       continue;
     }
-    shift_pixels_by_runs<Arch>(g, image, out, hh, 0, edge);
-    if (first_use && hh + 2 < H) prefetch_lines(first_use + 2 * row, row);
-    for (int64_t b = edge; b < W - edge; b += block) {
-      shift_block_by_runs<Arch>(g, image, out, hh, b, std::min(W - edge, b + block));
+    if (W <= 2 * edge) {
+      shift_pixels_by_runs<Arch>(g, image, out, hh, 0, W);
+    } else {
+      shift_pixels_by_runs<Arch>(g, image, out, hh, 0, edge);
+      if (first_use && hh + g.pad_h + 2 < H) prefetch_lines(first_use + (hh + 2) * row, row);
+      for (int64_t b = edge; b < W - edge; b += block) {
+        shift_block_by_runs<Arch>(g, image, out, hh, b, std::min(W - edge, b + block));
+      }
+      shift_pixels_by_runs<Arch>(g, image, out, hh, W - edge, W);
     }
-    shift_pixels_by_runs<Arch>(g, image, out, hh, W - edge, W);
+    ++r;
   }
 }
 
