@@ -351,8 +351,22 @@ void pixels_fixed(const float* const* a_in, const float* const* b_in, const bool
   xsimd::batch_bool<float, Arch> second[K];
   for (int k = 0; k < K; ++k)
     a[k] = a_in[k], b[k] = b_in[k], two[k] = two_in[k], second[k] = second_in[k];
+  static const int64_t pfd_s = getenv("PFD") ? atoi(getenv("PFD")) : kPrefetchPixels;
+  static const int pfh_s = getenv("PFH") ? atoi(getenv("PFH")) : 2;
+  const int64_t pfd = pfd_s;
+  const int pfh = pfh_s;
   for (int64_t p = p0; p < p1; ++p) {
-    if (prefetch) prefetch_lines(prefetch + std::min(p + kPrefetchPixels, last) * C, C);
+    if (prefetch) {
+      const float* q = prefetch + std::min(p + pfd, last) * C;
+      for (int64_t i = 0; i < C; i += 16) {
+        if (pfh == 1)
+          __builtin_prefetch(q + i, 0, 1);
+        else if (pfh == 3)
+          __builtin_prefetch(q + i, 0, 3);
+        else
+          __builtin_prefetch(q + i, 0, 2);
+      }
+    }
     const int64_t at = p * C;
     B v[K];
     for (int k = 0; k < K; ++k) {
@@ -374,30 +388,41 @@ PixelsFixed<Arch> pick_pixels_fixed(int64_t count, std::integer_sequence<int, K.
   return count >= 1 && count <= static_cast<int64_t>(sizeof...(K)) ? table[count - 1] : nullptr;
 }
 
-// Rows [hh0, hh1) of one image, all of whose source rows are inside (zero or keep),
-// pixel by pixel in whole vectors. The rows run as one flat sequence of pixels, which
-// reads the neighbouring row where a run's source column is outside; those edge pixels
-// (|dw| <= edge at each end of a row) are rewritten lane-wise right after each row,
-// while still in L1. False (nothing written) when the fixed loop does not apply.
+// Zeros for the lanes of runs whose source row is outside (zero boundary): a row of
+// up to this many floats reads them like a source row.
+constexpr int64_t kZeroRowFloats = 16384;
+alignas(64) inline const float kZeroRow[kZeroRowFloats] = {};
+
+// Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
+// outside for the same runs, pixel by pixel in whole vectors. A run whose source row is
+// outside reads zeros (kZeroRow) or the pixel's own value. The rows run as one flat
+// sequence of pixels, which reads the neighbouring row where a run's source column is
+// outside; those runs of the edge pixels (|dw| <= edge at each end of a row) are
+// rewritten right after each row, while still in L1. False (nothing written) when the
+// fixed loop does not apply.
 template <class Arch>
 bool rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
                      float* out, int64_t hh0, int64_t hh1, const float* prefetch) {
   constexpr int64_t V = lanes<Arch>();
-  const int64_t W = g.w, C = g.c, edge = g.pad_w;
+  const int64_t H = g.h, W = g.w, C = g.c, edge = g.pad_w;
+  const bool keep = g.boundary == Boundary::keep;
   const PixelsFixed<Arch> fixed =
       pick_pixels_fixed<Arch>(ps.count, std::make_integer_sequence<int, 8>());
-  if (!fixed || C % V != 0 || 2 * edge > W) return false;
+  if (!fixed || C % V != 0 || 2 * edge > W || W * C > kZeroRowFloats) return false;
   const float* a[8];
   const float* b[8];
   bool two[8];
   for (int64_t k = 0; k < ps.count; ++k) {
+    // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {
-      return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + ps.c0[k];
+      const int64_t hs = hh0 - run->dh;
+      if (hs >= 0 && hs < H)
+        return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + ps.c0[k];
+      return keep ? image + ps.c0[k] : kZeroRow - hh0 * W * C + ps.c0[k];
     };
     a[k] = source(ps.a[k]), b[k] = source(ps.b[k]), two[k] = ps.b[k] != ps.a[k];
   }
   const int64_t last = (g.h - g.pad_h) * W - 1;  // prefetch stays inside the image
-  const bool keep = g.boundary == Boundary::keep;
   // Inside rows, the flat loop gets every lane of an edge pixel right except those of
   // runs whose source column is outside: those runs take the boundary value.
   auto fix_edges = [&](int64_t hh, bool left) {
@@ -456,15 +481,16 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
     // do not follow: that row is fetched into L2 ahead of use.
     const float* first_use = prefetch ? image + g.pad_h * row : nullptr;
     if (pixel_order) {
-      // Rows whose every source row is inside run as one flat loop.
-      const int64_t hh_end = std::min(H - g.pad_h, hh + (end - r));
-      if (hh >= g.pad_h && hh < hh_end &&
-          rows_by_vectors<Arch>(g, slots, image, out_image, hh, hh_end, first_use)) {
-        r += hh_end - hh;
-        continue;
+      // Rows whose every source row is inside run as one flat loop; the pad_h rows at
+      // the top and bottom one by one.
+      const bool inside = hh >= g.pad_h && hh < H - g.pad_h;
+      const int64_t hh_end = inside ? std::min(H - g.pad_h, hh + (end - r)) : hh + 1;
+      if (!rows_by_vectors<Arch>(g, slots, image, out_image, hh, hh_end, first_use)) {
+        for (int64_t h = hh; h < hh_end; ++h) {
+          pixels_lanewise<Arch>(g, slots, image, out_image + h * row, h, 0, W);
+        }
       }
-      pixels_lanewise<Arch>(g, slots, image, out, hh, 0, W);
-      ++r;
+      r += hh_end - hh;
       continue;
     }
     if (W <= 2 * edge) {
