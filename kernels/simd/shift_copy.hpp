@@ -351,22 +351,8 @@ void pixels_fixed(const float* const* a_in, const float* const* b_in, const bool
   xsimd::batch_bool<float, Arch> second[K];
   for (int k = 0; k < K; ++k)
     a[k] = a_in[k], b[k] = b_in[k], two[k] = two_in[k], second[k] = second_in[k];
-  static const int64_t pfd_s = getenv("PFD") ? atoi(getenv("PFD")) : kPrefetchPixels;
-  static const int pfh_s = getenv("PFH") ? atoi(getenv("PFH")) : 2;
-  const int64_t pfd = pfd_s;
-  const int pfh = pfh_s;
   for (int64_t p = p0; p < p1; ++p) {
-    if (prefetch) {
-      const float* q = prefetch + std::min(p + pfd, last) * C;
-      for (int64_t i = 0; i < C; i += 16) {
-        if (pfh == 1)
-          __builtin_prefetch(q + i, 0, 1);
-        else if (pfh == 3)
-          __builtin_prefetch(q + i, 0, 3);
-        else
-          __builtin_prefetch(q + i, 0, 2);
-      }
-    }
+    if (prefetch) prefetch_lines(prefetch + std::min(p + kPrefetchPixels, last) * C, C);
     const int64_t at = p * C;
     B v[K];
     for (int k = 0; k < K; ++k) {
