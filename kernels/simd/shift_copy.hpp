@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cstdint>
 #include <cstdlib>
+#include <type_traits>
+#include <utility>
 
 #include "kernels/kernel_table.hpp"
 #include "kernels/simd/shift_source.hpp"
@@ -28,9 +30,6 @@ struct SourceWindow {
     return q >= q_lo && q < q_hi && c >= c_lo && c < c_hi;
   }
 };
-
-alignas(64) constexpr int32_t kLaneIndexI[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
-                                                               8, 9, 10, 11, 12, 13, 14, 15};
 
 // Whether the lanes of a vector lie in a window [lo, hi) of positions modulo a period
 // (elements), moved on by a fixed stride without a division: the stride is reduced
@@ -141,13 +140,7 @@ void shift_row_clamped_or_wrapped(const float* row, float* out, int64_t W, int32
   }
 }
 
-// Lane indices as floats, for lane masks.
-alignas(64) constexpr float kLaneIndex[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
-                                                            8, 9, 10, 11, 12, 13, 14, 15};
-
-// Streaming: non-temporal stores for outputs beyond the last-level cache. Rows are
-// then not shifted one by one (their vectors are not aligned) but as masked flat
-// copies, whose stores are.
+// Streaming: non-temporal stores, for outputs beyond the last-level cache.
 template <class Arch, bool Streaming = false>
 void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) {
   const ShiftGeometry& g = *args.g;
@@ -289,35 +282,46 @@ void shift_block_by_runs(const ShiftGeometry& g, const float* image, float* out,
 constexpr int64_t kLineFloats = 16;
 constexpr int64_t kPrefetchPixels = 8;
 
-// Vectors per pixel beyond which the pixel order declines.
-constexpr int64_t kMaxPixelVectors = 64;
+// Vectors per pixel up to which the pixel order applies: the fixed loop keeps a
+// pixel's vectors and slot pointers in registers.
+constexpr int64_t kMaxPixelVectors = 8;
+
+// Zeros for the lanes of runs whose source row is outside (zero boundary): a row of
+// up to this many floats reads them like a source row.
+constexpr int64_t kZeroRowFloats = 16384;
+alignas(64) inline const float kZeroRow[kZeroRowFloats] = {};
+
+// Lane indices as floats, for lane masks.
+alignas(64) constexpr float kLaneIndex[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
+                                                            8, 9, 10, 11, 12, 13, 14, 15};
 
 // The vectors of an nhwc pixel (zero or keep boundary): vector k covers channels
-// [c0[k], c0[k] + V) (the last one overlaps its neighbour) and takes them from run
-// a[k], or, under lane mask second[k], from run b[k]. The same at every pixel, so
-// built once per kernel call. ok is false when a vector would span three runs, or
-// a pixel holds fewer than one or more than kMaxPixelVectors vectors.
+// [k * V, (k + 1) * V) and takes them from run a[k], or, under lane mask second[k],
+// from run b[k]. The same at every pixel, so built once per kernel call. ok: the
+// pixel order applies (a pixel is 1 to kMaxPixelVectors whole vectors, no vector
+// spans three runs, |dw| <= w / 2, a row fits kZeroRow).
 template <class Arch>
 struct PixelSlots {
   int64_t count = 0;
   bool ok = false;
   const ChannelRun* a[kMaxPixelVectors];
   const ChannelRun* b[kMaxPixelVectors];
-  int64_t c0[kMaxPixelVectors];
   xsimd::batch_bool<float, Arch> second[kMaxPixelVectors];
 
   explicit PixelSlots(const ShiftGeometry& g) {
     using B = Batch<Arch>;
     constexpr int64_t V = lanes<Arch>();
-    count = (g.c + V - 1) / V;
-    if (g.c < V || count > kMaxPixelVectors) return;
+    count = g.c / V;
+    if (g.c % V != 0 || count < 1 || count > kMaxPixelVectors || 2 * g.pad_w > g.w ||
+        g.w * g.c > kZeroRowFloats) {
+      return;
+    }
     const B lane = B::load_unaligned(kLaneIndex);
     for (int64_t k = 0; k < count; ++k) {
-      c0[k] = std::min(k * V, g.c - V);
-      a[k] = &run_of(g, c0[k]);
-      b[k] = &run_of(g, c0[k] + V - 1);
+      a[k] = &run_of(g, k * V);
+      b[k] = &run_of(g, k * V + V - 1);
       if (b[k] != a[k] && b[k]->c_begin != a[k]->c_end) return;
-      second[k] = lane + B(static_cast<float>(c0[k])) >= B(static_cast<float>(b[k]->c_begin));
+      second[k] = lane + B(static_cast<float>(k * V)) >= B(static_cast<float>(b[k]->c_begin));
     }
     ok = true;
   }
@@ -341,9 +345,10 @@ void pixels_lanewise(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   };
   for (int64_t ww = w0; ww < w1; ++ww) {
     for (int64_t k = 0; k < ps.count; ++k) {
-      B v = load(*ps.a[k], ww, ps.c0[k]);
-      if (ps.b[k] != ps.a[k]) v = xsimd::select(ps.second[k], load(*ps.b[k], ww, ps.c0[k]), v);
-      v.store_unaligned(out_row + ww * C + ps.c0[k]);
+      const int64_t c0 = k * lanes<Arch>();
+      B v = load(*ps.a[k], ww, c0);
+      if (ps.b[k] != ps.a[k]) v = xsimd::select(ps.second[k], load(*ps.b[k], ww, c0), v);
+      v.store_unaligned(out_row + ww * C + c0);
     }
   }
 }
@@ -393,37 +398,31 @@ PixelsFixed<Arch> pick_pixels_fixed(int64_t count, std::integer_sequence<int, K.
   return count >= 1 && count <= static_cast<int64_t>(sizeof...(K)) ? table[count - 1] : nullptr;
 }
 
-// Zeros for the lanes of runs whose source row is outside (zero boundary): a row of
-// up to this many floats reads them like a source row.
-constexpr int64_t kZeroRowFloats = 16384;
-alignas(64) inline const float kZeroRow[kZeroRowFloats] = {};
-
 // Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
 // outside for the same runs, pixel by pixel in whole vectors. A run whose source row is
 // outside reads zeros (kZeroRow) or the pixel's own value. The rows run as one flat
 // sequence of pixels, which reads the neighbouring row where a run's source column is
 // outside; those runs of the edge pixels (|dw| <= edge at each end of a row) are
-// rewritten right after each row, while still in L1. False (nothing written) when the
-// fixed loop does not apply.
+// rewritten right after each row, while still in L1.
 template <class Arch>
-bool rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
+void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
                      float* out, int64_t hh0, int64_t hh1, const float* prefetch) {
   constexpr int64_t V = lanes<Arch>();
   const int64_t H = g.h, W = g.w, C = g.c, edge = g.pad_w;
   const bool keep = g.boundary == Boundary::keep;
   const PixelsFixed<Arch> fixed =
-      pick_pixels_fixed<Arch>(ps.count, std::make_integer_sequence<int, 8>());
-  if (!fixed || C % V != 0 || 2 * edge > W || W * C > kZeroRowFloats) return false;
-  const float* a[8];
-  const float* b[8];
-  bool two[8];
+      pick_pixels_fixed<Arch>(ps.count, std::make_integer_sequence<int, kMaxPixelVectors>());
+  assert(ps.ok && fixed);
+  const float* a[kMaxPixelVectors];
+  const float* b[kMaxPixelVectors];
+  bool two[kMaxPixelVectors];
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {
       const int64_t hs = hh0 - run->dh;
       if (hs >= 0 && hs < H)
-        return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + ps.c0[k];
-      return keep ? image + ps.c0[k] : kZeroRow - hh0 * W * C + ps.c0[k];
+        return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + k * V;
+      return keep ? image + k * V : kZeroRow - hh0 * W * C + k * V;
     };
     a[k] = source(ps.a[k]), b[k] = source(ps.b[k]), two[k] = ps.b[k] != ps.a[k];
   }
@@ -458,7 +457,6 @@ bool rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
       pixels_lanewise<Arch>(g, ps, image, out + hh * W * C, hh, W - edge, W);
     }
   }
-  return true;
 }
 
 // Tensors above this size (bytes) are assumed to stream from L3 or DRAM.
@@ -479,18 +477,14 @@ template <class Arch>
 void shift_rows_pixel_order(const ShiftArgs& args, const PixelSlots<Arch>& slots, int64_t begin,
                             int64_t end) {
   const ShiftGeometry& g = *args.g;
-  const int64_t H = g.h, W = g.w, row = W * g.c;
+  const int64_t H = g.h, row = g.w * g.c;
   for (int64_t r = begin; r < end;) {
     const int64_t n = r / H, hh = r % H;
     const float* image = args.src + n * H * row;
-    float* out = args.dst + n * H * row;
     const bool inside = hh >= g.pad_h && hh < H - g.pad_h;
     const int64_t hh_end = inside ? std::min(H - g.pad_h, hh + (end - r)) : hh + 1;
-    if (!rows_by_vectors<Arch>(g, slots, image, out, hh, hh_end, first_use_rows(g, image))) {
-      for (int64_t h = hh; h < hh_end; ++h) {
-        pixels_lanewise<Arch>(g, slots, image, out + h * row, h, 0, W);
-      }
-    }
+    rows_by_vectors<Arch>(g, slots, image, args.dst + n * H * row, hh, hh_end,
+                          first_use_rows(g, image));
     r += hh_end - hh;
   }
 }
