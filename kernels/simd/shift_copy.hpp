@@ -40,8 +40,10 @@ template <class Arch>
 struct LanePhase {
   using I = xsimd::batch<int32_t, Arch>;
   I at;
-  int32_t stride, period, from;
+  int32_t stride = 0, period = 1, from = 0;
 
+  LanePhase() = default;
+  // Lanes at positions first, first + 1, ...
   LanePhase(int64_t first, int64_t stride_, int64_t period_, int64_t lo, int64_t hi)
       : stride(static_cast<int32_t>(stride_ % period_)),
         period(static_cast<int32_t>(period_)),
@@ -53,11 +55,18 @@ struct LanePhase {
     }
     at = I::load_aligned(lanes_at);
   }
-  void advance() {
-    at += I(stride);
-    at = xsimd::select(at >= I(period), at - I(period), at);
+  // The same lanes n elements further on, moved by stride_ from there.
+  LanePhase ahead(int64_t n, int64_t stride_) const {
+    LanePhase r = *this;
+    r.stride = static_cast<int32_t>(stride_ % period);
+    r.at = wrap(at + I(static_cast<int32_t>(n % period)));
+    return r;
   }
+  void advance() { at = wrap(at + I(stride)); }
   auto inside() const { return at >= I(from); }
+
+ private:
+  I wrap(const I& x) const { return xsimd::select(x >= I(period), x - I(period), x); }
 };
 
 // out[i] = window.inside(i) ? src[i - off] : (keep ? src[i] : 0) for i in [b, e): a run
@@ -71,6 +80,7 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
                       int64_t total, const SourceWindow& win) {
   using B = Batch<Arch>;
   using I = xsimd::batch<int32_t, Arch>;
+  using Phase = LanePhase<Arch>;
   constexpr int64_t V = lanes<Arch>();
   assert(win.plane <= (int64_t{1} << 30));  // int32 phases reach twice the period
   // Vectors need src[i - off, i - off + V) inside [0, total).
@@ -78,11 +88,19 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
   const int64_t vb = std::clamp(off, b, e), ve = std::min(e, total + off);
   const auto misaligned =
       static_cast<int64_t>(reinterpret_cast<uintptr_t>(dst + vb) / sizeof(float)) % V;
+  // Up to a vector's worth at each end: positions counted on, not divided per element.
   auto scalar = [&](int64_t end) {
-    for (; i < end; ++i) dst[i] = win.inside(i) ? src[i - off] : (Keep ? src[i] : 0.0f);
+    if (i >= end) return;
+    int64_t q = i % win.plane, c = i % win.w;
+    for (; i < end; ++i) {
+      const bool in = q >= win.q_lo && q < win.q_hi && c >= win.c_lo && c < win.c_hi;
+      dst[i] = in ? src[i - off] : (Keep ? src[i] : 0.0f);
+      q = q + 1 == win.plane ? 0 : q + 1;
+      c = c + 1 == win.w ? 0 : c + 1;
+    }
   };
   scalar(std::min(ve, vb + (V - misaligned) % V));
-  auto shifted = [&](int64_t at, const LanePhase<Arch>& q, const LanePhase<Arch>& c) {
+  auto shifted = [&](int64_t at, const Phase& q, const Phase& c) {
     const B x = B::load_unaligned(src + at - off);
     const B fallback = Keep ? B::load_unaligned(src + at) : B(0.0f);
     auto in = xsimd::batch_bool<int32_t, Arch>(true);
@@ -98,23 +116,25 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
       y.store_aligned(dst + at);
     }
   };
+  // Phases of the first vector; the others are derived, not counted again.
+  Phase q, c;
+  if (Rows) q = Phase(i, 4 * V, win.plane, win.q_lo, win.q_hi);
+  if (Cols) c = Phase(i, 4 * V, win.w, win.c_lo, win.c_hi);
   if (i + 4 * V <= ve) {
     // Four independent phases, one per vector of the group, each moved on by 4V.
-    auto rows = [&](int64_t at) {
-      return LanePhase<Arch>(at, 4 * V, win.plane, win.q_lo, win.q_hi);
-    };
-    auto cols = [&](int64_t at) { return LanePhase<Arch>(at, 4 * V, win.w, win.c_lo, win.c_hi); };
-    LanePhase<Arch> q0 = rows(i), q1 = rows(i + V), q2 = rows(i + 2 * V), q3 = rows(i + 3 * V);
-    LanePhase<Arch> c0 = cols(i), c1 = cols(i + V), c2 = cols(i + 2 * V), c3 = cols(i + 3 * V);
+    Phase q1, q2, q3, c1, c2, c3;
+    if (Rows) q1 = q.ahead(V, 4 * V), q2 = q.ahead(2 * V, 4 * V), q3 = q.ahead(3 * V, 4 * V);
+    if (Cols) c1 = c.ahead(V, 4 * V), c2 = c.ahead(2 * V, 4 * V), c3 = c.ahead(3 * V, 4 * V);
     for (; i + 4 * V <= ve; i += 4 * V) {
-      const B y0 = shifted(i, q0, c0), y1 = shifted(i + V, q1, c1), y2 = shifted(i + 2 * V, q2, c2),
+      const B y0 = shifted(i, q, c), y1 = shifted(i + V, q1, c1), y2 = shifted(i + 2 * V, q2, c2),
               y3 = shifted(i + 3 * V, q3, c3);
       store(y0, i), store(y1, i + V), store(y2, i + 2 * V), store(y3, i + 3 * V);
-      if (Rows) q0.advance(), q1.advance(), q2.advance(), q3.advance();
-      if (Cols) c0.advance(), c1.advance(), c2.advance(), c3.advance();
+      if (Rows) q.advance(), q1.advance(), q2.advance(), q3.advance();
+      if (Cols) c.advance(), c1.advance(), c2.advance(), c3.advance();
     }
   }
-  LanePhase<Arch> q(i, V, win.plane, win.q_lo, win.q_hi), c(i, V, win.w, win.c_lo, win.c_hi);
+  if (Rows) q = q.ahead(0, V);
+  if (Cols) c = c.ahead(0, V);
   for (; i + V <= ve; i += V) {
     store(shifted(i, q, c), i);
     if (Rows) q.advance();
