@@ -271,6 +271,17 @@ TEST_P(ShiftKernelTest, ShiftsLargerThanTheImage) {
   check({1, 6, 3, 2}, random_list(6, 99, -9, 9, true), true);
 }
 
+// Channels a multiple of every vector width, channel runs that split vectors, several
+// images: the nhwc pixel order's flat rows, zero rows, edge fixes and split vectors
+// on every ISA.
+TEST_P(ShiftKernelTest, WholeVectorPixelsWithSplitRuns) {
+  for (const Shape& s : {Shape{2, 48, 6, 9}, Shape{3, 32, 5, 4}, Shape{1, 64, 7, 6}}) {
+    for (const char* pattern : {"quad", "quad:2", "axial:3:w", "axial:3:h:2"}) {
+      check(s, from_pattern(pattern, s.c), true);
+    }
+  }
+}
+
 TEST_P(ShiftKernelTest, LargeQuad) {
   check({1, 96, 56, 56}, from_pattern("quad", 96), true);
 }
