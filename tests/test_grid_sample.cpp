@@ -236,17 +236,6 @@ NpyArray golden(const std::string& name) {
   return load_npy(kGolden + name);
 }
 
-// NHWC-stored data of logical shape s -> NCHW.
-std::vector<float> from_nhwc(const std::vector<float>& y, const Shape& s) {
-  std::vector<float> x(y.size());
-  for (int64_t n = 0; n < s.n; ++n)
-    for (int64_t c = 0; c < s.c; ++c)
-      for (int64_t h = 0; h < s.h; ++h)
-        for (int64_t w = 0; w < s.w; ++w)
-          x[((n * s.c + c) * s.h + h) * s.w + w] = y[((n * s.h + h) * s.w + w) * s.c + c];
-  return x;
-}
-
 TEST(GridSampleOp, MatchesPyTorchGolden) {
   const NpyArray x = golden("input.npy"), g = golden("grid.npy");
   ASSERT_EQ(x.shape.size(), 4u);
@@ -272,7 +261,7 @@ TEST(GridSampleOp, MatchesPyTorchGolden) {
             std::vector<float> y(static_cast<size_t>(out.elements()));
             const float* src = layout == Layout::nchw ? x.data.data() : x_nhwc.data();
             grid_sample({src, in, layout}, grid, {y.data(), out, layout}, o);
-            if (layout == Layout::nhwc) y = from_nhwc(y, out);
+            if (layout == Layout::nhwc) y = from_nhwc(y.data(), out);
             for (size_t i = 0; i < y.size(); ++i) {
               const float tol = 1e-5f * std::max(1.0f, std::fabs(want.data[i]));
               ASSERT_NEAR(y[i], want.data[i], tol)

@@ -188,12 +188,6 @@ TEST(Model, PatchMergingSliceConcatAndLayerNorm) {
   expect_close(run_model(Model(g, private_options()), in), ReferenceModel(g).run({in})[0]);
 }
 
-}  // namespace
-}  // namespace shiftnn::test
-
-namespace shiftnn::test {
-namespace {
-
 // GridSample node (grid given as N x 2 x Ho x Wo) against the public operator in nchw.
 TEST(Model, GridSampleNodeMatchesTheOperator) {
   const Shape s{2, 5, 6, 7}, gs{2, 2, 4, 9};
@@ -225,12 +219,6 @@ TEST(Model, GridSampleNodeMatchesTheOperator) {
     ASSERT_NEAR(y.data()[i], want.data()[i], 1e-6) << i;
   }
 }
-
-}  // namespace
-}  // namespace shiftnn::test
-
-namespace shiftnn::test {
-namespace {
 
 // A Constant per-pixel scale (batch 1) broadcast over a batch of 3, and a Constant
 // 2-D bias added to a classifier's scores.
@@ -275,12 +263,6 @@ TEST(Model, ConstantGridServesEveryImage) {
   }
 }
 
-}  // namespace
-}  // namespace shiftnn::test
-
-namespace shiftnn::test {
-namespace {
-
 // Flatten of a tensor with pixels: PyTorch's C, H, W order from the nhwc activation.
 TEST(Model, FlattenKeepsPyTorchsOrder) {
   GraphBuilder b;
@@ -292,12 +274,6 @@ TEST(Model, FlattenKeepsPyTorchsOrder) {
   const RefTensor in = random_tensor(s, 3);
   expect_close(run_model(Model(g, private_options(2)), in), ReferenceModel(g).run({in})[0]);
 }
-
-}  // namespace
-}  // namespace shiftnn::test
-
-namespace shiftnn::test {
-namespace {
 
 // A node whose output nobody reads (found by fuzz_model_loader): compiled, run, harmless.
 TEST(Model, DeadNodeBesideAResidualConvolution) {

@@ -25,10 +25,8 @@ struct SourceWindow {
         q_hi(std::clamp<int64_t>(h + dh, 0, h) * w_),
         c_lo(std::clamp<int64_t>(dw, 0, w_)),
         c_hi(std::clamp<int64_t>(w_ + dw, 0, w_)) {}
-  bool inside(int64_t i) const {
-    const int64_t q = i % plane, c = i % w;
-    return q >= q_lo && q < q_hi && c >= c_lo && c < c_hi;
-  }
+  // q: a plane position, c: a column.
+  bool inside(int64_t q, int64_t c) const { return q >= q_lo && q < q_hi && c >= c_lo && c < c_hi; }
 };
 
 // Whether the lanes of a vector lie in a window [lo, hi) of positions modulo a period
@@ -69,7 +67,8 @@ struct LanePhase {
   I wrap(const I& x) const { return xsimd::select(x >= I(period), x - I(period), x); }
 };
 
-// out[i] = window.inside(i) ? src[i - off] : (keep ? src[i] : 0) for i in [b, e): a run
+// out[i] = win.inside(i mod plane, i mod w) ? src[i - off] : (keep ? src[i] : 0) for i
+// in [b, e): a run
 // of planes with one displacement is one flat offset copy, whose positions outside
 // the window are exactly those whose flat source crosses a row or plane edge, so 7x7
 // planes still move in whole vectors. Rows/Cols: whether dh/dw are non-zero (the
@@ -92,8 +91,7 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
     if (i >= end) return;
     int64_t q = i % win.plane, c = i % win.w;
     for (; i < end; ++i) {
-      const bool in = q >= win.q_lo && q < win.q_hi && c >= win.c_lo && c < win.c_hi;
-      dst[i] = in ? src[i - off] : (Keep ? src[i] : 0.0f);
+      dst[i] = win.inside(q, c) ? src[i - off] : (Keep ? src[i] : 0.0f);
       q = q + 1 == win.plane ? 0 : q + 1;
       c = c + 1 == win.w ? 0 : c + 1;
     }
