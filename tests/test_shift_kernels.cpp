@@ -282,6 +282,26 @@ TEST_P(ShiftKernelTest, WholeVectorPixelsWithSplitRuns) {
   }
 }
 
+// Runs of random lengths (8 to 40 channels) and displacements in whole-vector pixels
+// of up to 128 channels: the nhwc pixel loop is specialised per pattern of vectors
+// that take two runs, so many such patterns are run, not only quad's.
+TEST_P(ShiftKernelTest, RandomRunsInWholeVectorPixels) {
+  std::mt19937 rng(7);
+  std::uniform_int_distribution<int> length(8, 40), shift(-2, 2);
+  for (int64_t c = 16; c <= 128; c += 16) {
+    for (int trial = 0; trial < 4; ++trial) {
+      Displacements d{"random runs", {}, {}};
+      while (static_cast<int64_t>(d.dh.size()) < c) {
+        const float dh = static_cast<float>(shift(rng)), dw = static_cast<float>(shift(rng));
+        for (int i = length(rng); i > 0 && static_cast<int64_t>(d.dh.size()) < c; --i) {
+          d.dh.push_back(dh), d.dw.push_back(dw);
+        }
+      }
+      check({2, c, 5, 7}, d, true);
+    }
+  }
+}
+
 TEST_P(ShiftKernelTest, LargeQuad) {
   check({1, 96, 56, 56}, from_pattern("quad", 96), true);
 }
