@@ -184,6 +184,17 @@ struct Registrar {
             }
           }
         }
+        // copy with streaming stores beside it, as the planner weighs them.
+        for (Boundary b : {Boundary::zero, Boundary::keep}) {
+          for (int t : thread_counts()) {
+            const std::string name = std::string("shift/copy_nt/") + shiftnn::layout_name(layout) +
+                                     "/" + shiftnn::boundary_name(b) + "/" + shape.str() + "/t" +
+                                     std::to_string(t);
+            tune(benchmark::RegisterBenchmark(name.c_str(), bench_strategy, Strategy::copy, layout,
+                                              b, shape, t, "nt"),
+                 t);
+          }
+        }
       }
     }
   }

@@ -27,7 +27,7 @@ def suite_filter(shapes, threads, strategies):
     s = "|".join(re.escape(x) for x in shapes)
     t = "|".join(map(str, threads))
     strat = "|".join(strategies)
-    return (f"memcpy/({s})/t({t})|shift/copy/(nchw|nhwc)/(zero|keep)/({s})/t({t})"
+    return (f"memcpy/({s})/t({t})|shift/copy(_nt)?/(nchw|nhwc)/(zero|keep)/({s})/t({t})"
             f"|shift/({strat})/nchw/replicate/({s})/t({t})")
 
 
@@ -101,8 +101,9 @@ def table(header, rows):
     return "\n".join(lines)
 
 
-def memcpy_table(bench, shapes, t):
-    """Cells: time in us (memcpy time / copy time); a miss of the target is bold."""
+def memcpy_table(bench, shapes, t, copy="copy"):
+    """Cells: time in us (memcpy time / copy time); a miss of the target is bold.
+    copy: "copy", or "copy_nt" for the variant with streaming stores."""
     header = ["shape", "MiB", f"memcpy t{t} (us)"]
     cases = [(lay, bnd) for lay in ("nchw", "nhwc") for bnd in ("zero", "keep")]
     header += [f"copy {lay} {bnd}" for lay, bnd in cases]
@@ -113,7 +114,7 @@ def memcpy_table(bench, shapes, t):
             continue
         row = [s, f"{mib(s):.2f}", us(base["us"])]
         for lay, bnd in cases:
-            r = bench.get(f"shift/copy/{lay}/{bnd}/{s}/t{t}")
+            r = bench.get(f"shift/{copy}/{lay}/{bnd}/{s}/t{t}")
             if r is None:
                 row.append("-")
                 continue

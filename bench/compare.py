@@ -38,6 +38,8 @@ def main():
         print(f"\n### (a) copy vs memcpy, {t} thread{'s' if t > 1 else ''} "
               f"(memcpy time / copy time; target >= {TARGET}x, misses in bold)\n")
         print(memcpy_table(bench, bench_shapes, t))
+        print(f"\nThe variant with streaming stores (nt), {t} thread{'s' if t > 1 else ''}:\n")
+        print(memcpy_table(bench, bench_shapes, t, "copy_nt"))
     for t in threads:
         print(f"\n### (b) shiftnn vs PyTorch {t} thread{'s' if t > 1 else ''} "
               "(nchw, quad, replicate; speed-up = PyTorch time / shiftnn time)\n")

@@ -331,7 +331,9 @@ def render(out):
     for t in threads:
         md += [f"## copy against memcpy, {t} thread{'s' if t > 1 else ''}", "",
                "Cells: time in us (memcpy time / copy time; target >= 0.9x from 1x96x56x56 up, "
-               "misses in bold).", "", memcpy_table(bench, shapes, t), ""]
+               "misses in bold).", "", memcpy_table(bench, shapes, t), "",
+               "The variant with streaming stores (`nt`, which the planner weighs from 4 MiB "
+               "up), same cells:", "", memcpy_table(bench, shapes, t, "copy_nt"), ""]
     for t in threads:
         md += [f"## shiftnn against PyTorch, {t} thread{'s' if t > 1 else ''}", "",
                "nchw, quad, replicate; speed-up = PyTorch time / shiftnn time.", "",

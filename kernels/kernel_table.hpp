@@ -127,6 +127,7 @@ inline int64_t transpose_work_items(const TransposeArgs& a) {
   X(shift_copy_nhwc, ShiftKernel, ShiftInteger)                  \
   X(shift_blend_nhwc, ShiftKernel, ShiftInteger)                 \
   X(shift_copy_nt_nchw, ShiftKernel, ShiftInteger)               \
+  X(shift_copy_nt_nhwc, ShiftKernel, ShiftInteger)               \
   X(shift_roll_nchw, ShiftKernel, ShiftInteger)                  \
   X(shift_roll_nhwc, ShiftKernel, ShiftInteger)                  \
   X(shift_deform_nchw, ShiftKernel, ShiftAny)                    \

@@ -58,33 +58,40 @@ inline float sentinel(int64_t i) {
 }
 
 // `count` floats with kGuard sentinel floats before and after; the interior starts
-// as sentinels too, so a position a kernel never writes shows up as a mismatch.
+// as sentinels too, so a position a kernel never writes shows up as a mismatch. The
+// interior starts `misalign` floats past a 64-byte boundary: 0 lets kernels take
+// their aligned paths (streaming stores), 1 their unaligned ones.
 class GuardedBuffer {
  public:
   static constexpr int64_t kGuard = 64;
-  explicit GuardedBuffer(int64_t count) : count_(count), storage_(count + 2 * kGuard) {
-    for (int64_t i = 0; i < count + 2 * kGuard; ++i) storage_[i] = sentinel(i);
+  static constexpr int64_t kLineFloats = 16;
+  explicit GuardedBuffer(int64_t count, int64_t misalign = 0)
+      : count_(count), storage_(count + 2 * kGuard + kLineFloats) {
+    const auto at = reinterpret_cast<uintptr_t>(storage_.data() + kGuard) / sizeof(float);
+    begin_ = (kLineFloats - static_cast<int64_t>(at % kLineFloats) + misalign) % kLineFloats;
+    for (int64_t i = 0; i < count + 2 * kGuard; ++i) storage_[begin_ + i] = sentinel(i);
   }
-  float* data() { return storage_.data() + kGuard; }
-  const float* data() const { return storage_.data() + kGuard; }
+  float* data() { return storage_.data() + begin_ + kGuard; }
+  const float* data() const { return storage_.data() + begin_ + kGuard; }
   int64_t size() const { return count_; }
   // Index of the first guard float that changed, or -1.
   int64_t damaged_guard() const {
     for (int64_t i = 0; i < kGuard; ++i) {
-      if (bits_of(storage_[i]) != bits_of(sentinel(i))) return i;
+      if (bits_of(storage_[begin_ + i]) != bits_of(sentinel(i))) return i;
       const int64_t j = kGuard + count_ + i;
-      if (bits_of(storage_[j]) != bits_of(sentinel(j))) return j;
+      if (bits_of(storage_[begin_ + j]) != bits_of(sentinel(j))) return j;
     }
     return -1;
   }
   // Whether interior float i still holds its sentinel (never written).
   bool untouched(int64_t i) const {
-    return bits_of(storage_[kGuard + i]) == bits_of(sentinel(kGuard + i));
+    return bits_of(storage_[begin_ + kGuard + i]) == bits_of(sentinel(kGuard + i));
   }
 
  private:
   int64_t count_;
   std::vector<float> storage_;
+  int64_t begin_ = 0;  // where the leading guard starts in storage_
 };
 
 // "n=0 c=3 h=2 w=4" for flat index i of a tensor of logical shape s in layout.

@@ -40,7 +40,7 @@ struct ShiftProblem {
 struct Candidate {
   Strategy strategy = Strategy::copy;
   int threads = 1;
-  // A kernel variant of the strategy (ShiftOptions::variant): "nt" = copy in nchw with
+  // A kernel variant of the strategy (ShiftOptions::variant): "nt" = copy with
   // streaming stores, "nhwc" = dwconv convolving nchw tensors in nhwc; empty: default.
   std::string variant;
 

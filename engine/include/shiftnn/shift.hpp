@@ -19,9 +19,9 @@ const std::vector<Strategy>& all_strategies();     // the five concrete ones
 struct ShiftOptions {
   Strategy strategy = Strategy::automatic;
   int threads = 0;  // 0: omp_get_max_threads() (OMP_NUM_THREADS)
-  // A variant of the strategy's kernel, for layout nchw: "nt" (copy with streaming
-  // stores, for outputs far beyond the last-level cache), "nhwc" (dwconv convolving
-  // in nhwc instead of the blocked layout). Empty: the default kernel.
+  // A variant of the strategy's kernel: "nt" (copy with streaming stores, for outputs
+  // beyond the caches; in nhwc where pixels are whole vectors), "nhwc" (dwconv on nchw
+  // tensors convolving in nhwc instead of the blocked layout). Empty: the default.
   std::string variant;
 
   ShiftOptions() = default;

@@ -70,11 +70,7 @@ bool short_nhwc_runs(const kernels::ShiftGeometry& g) {
 
 std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& g, int threads,
                                                   const std::string& variant) {
-  if (variant == "nt") {
-    return std::make_unique<TableKernelExecutor>(
-        g, threads, kernels::active_kernels().shift_copy_nt_nchw,
-        SHIFTNN_KERNEL_NAME(shift_copy_nt_nchw, kernels::active_isa()), false);
-  }
+  if (variant == "nt") return SHIFTNN_PICK(g, shift_copy_nt, false);
   if (short_nhwc_runs(g)) {
     return std::make_unique<TableKernelExecutor>(
         g, threads, kernels::active_kernels().shift_blend_nhwc,
