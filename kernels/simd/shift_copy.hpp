@@ -325,7 +325,7 @@ constexpr int64_t kLineFloats = 16;
 constexpr int64_t kPrefetchPixels = 8;
 constexpr int64_t kPrefetchRows = 3;
 
-// Vectors per pixel up to which the pixel order applies: the fixed loop keeps a
+// Vectors per pixel up to which the pixel order applies: the pixel loop keeps a
 // pixel's vectors and slot pointers in registers.
 constexpr int64_t kMaxPixelVectors = 8;
 
@@ -404,111 +404,93 @@ inline void prefetch_lines(const float* p, int64_t n) {
 }
 
 // Where the vectors of the pixels of a pixel-order loop come from: vector k of flat
-// pixel p takes a[k] + p * C, or under mask second[k] from b[k] + p * C (a and b hold
-// the displacement of the run and the vector's first channel).
+// pixel p takes a[k] + p * C, or where split has bit k under mask second[k] from
+// b[k] + p * C (a and b hold the displacement of the run and the vector's first channel).
 template <class Arch>
 struct PixelSources {
   const float* a[kMaxPixelVectors];
   const float* b[kMaxPixelVectors];
   const xsimd::batch_bool<float, Arch>* second;
+  unsigned split;
 };
 
-// n pixels of K vectors from a[k], or under mask second[k] from b[k], where Split has
-// bit k, to out (all advanced by C = K * V floats per pixel). K and Split constant keep
-// the pointers and masks in registers and the loop free of branches: a pixel is its
-// loads, then its K stores. With K constant and Split a runtime test per vector the
-// loop ran at 0.80x memcpy, with both constant at 0.86x (1x96x56x56 quad, 1 thread);
-// loading every vector twice instead (b[k] = a[k] where not split) ran at 0.78x. The
-// price: 2^K loops per K, 2 * 510 per ISA, about 0.6 MB of code.
-// Prefetch: pixel p asks for every line of prefetch + p * C.
-template <class Arch, int K, unsigned Split, bool Prefetch>
-void pixel_loop(const float* const* a, const float* const* b,
-                const xsimd::batch_bool<float, Arch>* second, float* out, int64_t n,
+// How a pixel loop stores: plainly, plainly asking for the lines of prefetch + p * C
+// at pixel p, or with streaming stores (output aligned to the vector).
+enum class PixelStores { plain, prefetched, streamed };
+
+// A Split template argument that means: test src.split per vector.
+constexpr unsigned kSplitAtRunTime = ~0u;
+
+// Vectors per pixel up to which the plain loop is built once per pattern of split
+// vectors (2^K loops per K, 126 in all). With K and Split constant the pointers and
+// masks stay in registers and the loop has no branch: a pixel is its loads, then its K
+// stores. 1x96x56x56 quad, 1 thread, x memcpy: 0.80 with Split tested per vector, 0.86
+// constant; loading every vector twice instead (b[k] = a[k] where not split): 0.78.
+// Beyond the caches the test costs nothing (8x96x56x56 streamed: 0.93-0.98 tested,
+// 0.93-0.99 constant), so the prefetched and streamed loops test.
+constexpr int kSplitLoopVectors = 6;
+
+// Flat pixels [p0, p1) of K vectors each (C = K * V floats).
+template <class Arch, int K, unsigned Split, PixelStores Stores>
+void pixel_loop(const PixelSources<Arch>& src, float* out, int64_t p0, int64_t p1,
                 const float* prefetch) {
   using B = Batch<Arch>;
   constexpr int64_t V = lanes<Arch>(), C = K * V;
-  const float* ak[K];
-  const float* bk[K];
-  xsimd::batch_bool<float, Arch> mask[K];
-  for (int k = 0; k < K; ++k) ak[k] = a[k], bk[k] = b[k], mask[k] = second[k];
-  for (int64_t at = 0; at < n * C; at += C) {
-    if (Prefetch) prefetch_lines(prefetch + at, C);
-    B v[K];
-    for (int k = 0; k < K; ++k) {
-      v[k] = B::load_unaligned(ak[k] + at);
-      if ((Split >> k) & 1u) v[k] = xsimd::select(mask[k], B::load_unaligned(bk[k] + at), v[k]);
-    }
-    for (int k = 0; k < K; ++k) v[k].store_unaligned(out + at + k * V);
-  }
-}
-
-// Flat pixels [p0, p1) of one image. prefetch: pixel p asks for every line of pixel
-// p + kPrefetchPixels of it, up to pixel last.
-template <class Arch, int K, unsigned Split>
-void pixels_fixed(const PixelSources<Arch>& src, float* out, int64_t p0, int64_t p1,
-                  const float* prefetch, int64_t last) {
-  constexpr int64_t C = K * lanes<Arch>();
   const float* a[K];
   const float* b[K];
-  for (int k = 0; k < K; ++k) a[k] = src.a[k] + p0 * C, b[k] = src.b[k] + p0 * C;
-  int64_t p = p0;
-  if (prefetch) {
-    p = std::max(p0, std::min(p1, last - kPrefetchPixels + 1));
-    pixel_loop<Arch, K, Split, true>(a, b, src.second, out + p0 * C, p - p0,
-                                     prefetch + (p0 + kPrefetchPixels) * C);
-    for (int k = 0; k < K; ++k) a[k] += (p - p0) * C, b[k] += (p - p0) * C;
+  xsimd::batch_bool<float, Arch> mask[K];
+  for (int k = 0; k < K; ++k) a[k] = src.a[k], b[k] = src.b[k], mask[k] = src.second[k];
+  const unsigned split = Split == kSplitAtRunTime ? src.split : Split;
+  for (int64_t at = p0 * C; at < p1 * C; at += C) {
+    if constexpr (Stores == PixelStores::prefetched) prefetch_lines(prefetch + at, C);
+    B v[K];
+    for (int k = 0; k < K; ++k) {
+      v[k] = B::load_unaligned(a[k] + at);
+      if ((split >> k) & 1u) v[k] = xsimd::select(mask[k], B::load_unaligned(b[k] + at), v[k]);
+    }
+    for (int k = 0; k < K; ++k) {
+      if constexpr (Stores == PixelStores::streamed) {
+        store_streaming<Arch>(v[k], out + at + k * V);
+      } else {
+        v[k].store_unaligned(out + at + k * V);
+      }
+    }
   }
-  pixel_loop<Arch, K, Split, false>(a, b, src.second, out + p * C, p1 - p, nullptr);
 }
 
 template <class Arch>
-using PixelsFixed = void (*)(const PixelSources<Arch>&, float*, int64_t, int64_t, const float*,
-                             int64_t);
+using PixelLoop = void (*)(const PixelSources<Arch>&, float*, int64_t, int64_t, const float*);
+
+// The loops for pixels of one vector count and split pattern.
+template <class Arch>
+struct PixelLoops {
+  PixelLoop<Arch> plain, prefetched, streamed;
+};
 
 template <class Arch, int K, unsigned... Split>
-PixelsFixed<Arch> pick_split(unsigned split, std::integer_sequence<unsigned, Split...>) {
-  static constexpr PixelsFixed<Arch> table[] = {&pixels_fixed<Arch, K, Split>...};
+PixelLoop<Arch> plain_loop(unsigned split, std::integer_sequence<unsigned, Split...>) {
+  static constexpr PixelLoop<Arch> table[] = {&pixel_loop<Arch, K, Split, PixelStores::plain>...};
   return table[split];
 }
 
-// The loop for pixels of count vectors whose vector k is split between two runs where
-// split has bit k.
+template <class Arch, int K>
+PixelLoops<Arch> loops_for(unsigned split) {
+  PixelLoops<Arch> l;
+  if constexpr (K <= kSplitLoopVectors) {
+    l.plain = plain_loop<Arch, K>(split, std::make_integer_sequence<unsigned, (1u << K)>());
+  } else {
+    l.plain = &pixel_loop<Arch, K, kSplitAtRunTime, PixelStores::plain>;
+  }
+  l.prefetched = &pixel_loop<Arch, K, kSplitAtRunTime, PixelStores::prefetched>;
+  l.streamed = &pixel_loop<Arch, K, kSplitAtRunTime, PixelStores::streamed>;
+  return l;
+}
+
 template <class Arch, int... K>
-PixelsFixed<Arch> pick_pixels_fixed(int64_t count, unsigned split,
-                                    std::integer_sequence<int, K...>) {
-  using Pick = PixelsFixed<Arch> (*)(unsigned);
-  static constexpr Pick table[] = {[](unsigned s) {
-    return pick_split<Arch, K + 1>(s, std::make_integer_sequence<unsigned, (1u << (K + 1))>());
-  }...};
+PixelLoops<Arch> pick_pixel_loops(int64_t count, unsigned split, std::integer_sequence<int, K...>) {
+  static constexpr PixelLoops<Arch> (*table[])(unsigned) = {&loops_for<Arch, K + 1>...};
   assert(count >= 1 && count <= static_cast<int64_t>(sizeof...(K)));
   return table[count - 1](split);
-}
-
-// Pixels [p0, p1) of K vectors as pixels_fixed, with streaming stores to out aligned
-// to the vector. Split is a test per vector here: beyond the caches the stores set the
-// pace (8x96x56x56 quad, 1 thread: 0.93-0.98x memcpy with the test, 0.93-0.99x without).
-template <class Arch, int K>
-void pixels_streamed(const PixelSources<Arch>& src, unsigned split, float* out, int64_t p0,
-                     int64_t p1) {
-  using B = Batch<Arch>;
-  constexpr int64_t V = lanes<Arch>(), C = K * V;
-  for (int64_t at = p0 * C; at < p1 * C; at += C) {
-    for (int k = 0; k < K; ++k) {
-      B v = B::load_unaligned(src.a[k] + at);
-      if ((split >> k) & 1u) v = xsimd::select(src.second[k], B::load_unaligned(src.b[k] + at), v);
-      store_streaming<Arch>(v, out + at + k * V);
-    }
-  }
-}
-
-template <class Arch>
-using PixelsStreamed = void (*)(const PixelSources<Arch>&, unsigned, float*, int64_t, int64_t);
-
-template <class Arch, int... K>
-PixelsStreamed<Arch> pick_pixels_streamed(int64_t count, std::integer_sequence<int, K...>) {
-  static constexpr PixelsStreamed<Arch> table[] = {&pixels_streamed<Arch, K + 1>...};
-  assert(count >= 1 && count <= static_cast<int64_t>(sizeof...(K)));
-  return table[count - 1];
 }
 
 // Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
@@ -526,10 +508,11 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   const int64_t H = g.h, W = g.w, C = g.c, edge = g.pad_w;
   const bool keep = g.boundary == Boundary::keep;
   assert(ps.ok);
-  const PixelsFixed<Arch> fixed = pick_pixels_fixed<Arch>(
+  const PixelLoops<Arch> loops = pick_pixel_loops<Arch>(
       ps.count, ps.split, std::make_integer_sequence<int, kMaxPixelVectors>());
   PixelSources<Arch> src;
   src.second = ps.second;
+  src.split = ps.split;
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {
@@ -540,10 +523,18 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
     };
     src.a[k] = source(ps.a[k]), src.b[k] = source(ps.b[k]);
   }
-  // Pixel p asks for the pixel of the row kPrefetchRows below its first-use row, which
-  // stays inside the image up to pixel last.
-  const float* ahead = prefetch ? prefetch + kPrefetchRows * W * C : nullptr;
-  const int64_t last = (H - g.pad_h - kPrefetchRows) * W - 1;
+  // Pixel p asks for pixel p + kPrefetchPixels of the row kPrefetchRows below its
+  // first-use row, up to the last pixel of the image.
+  const float* ahead = prefetch ? prefetch + (kPrefetchRows * W + kPrefetchPixels) * C : nullptr;
+  const int64_t last = (H - g.pad_h - kPrefetchRows) * W - kPrefetchPixels;
+  auto pixels = [&](int64_t p0, int64_t p1) {
+    if (ahead) {
+      const int64_t p = std::clamp(last, p0, p1);
+      loops.prefetched(src, out, p0, p, ahead);
+      p0 = p;
+    }
+    loops.plain(src, out, p0, p1, nullptr);
+  };
   // Inside rows, the flat loop gets every lane of an edge pixel right except those of
   // runs whose source column is outside: those runs take the boundary value.
   auto fix_edges = [&](int64_t hh, bool left) {
@@ -562,11 +553,9 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
     }
   };
   if constexpr (Streaming) {
-    const PixelsStreamed<Arch> streamed =
-        pick_pixels_streamed<Arch>(ps.count, std::make_integer_sequence<int, kMaxPixelVectors>());
     for (int64_t hh = hh0; hh < hh1; ++hh) {
       pixels_lanewise<Arch>(g, ps, image, out + hh * W * C, hh, 0, edge);
-      streamed(src, ps.split, out, hh * W + edge, hh * W + W - edge);
+      loops.streamed(src, out, hh * W + edge, hh * W + W - edge, nullptr);
       pixels_lanewise<Arch>(g, ps, image, out + hh * W * C, hh, W - edge, W);
     }
     return;
@@ -576,7 +565,7 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   // row's pixel edge, so both edges in between are fixed while still in L1.
   for (int64_t hh = hh0; hh < hh1; ++hh) {
     const int64_t p0 = hh * W + edge, p1 = std::min(hh1 * W - edge, p0 + W);
-    fixed(src, out, p0, p1, ahead, last);
+    pixels(p0, p1);
     if (hh + 1 < hh1) {
       fix_edges(hh, false);
       fix_edges(hh + 1, true);
