@@ -424,8 +424,9 @@ constexpr unsigned kSplitAtRunTime = ~0u;
 // Vectors per pixel up to which the plain loop is built once per pattern of split
 // vectors (2^K loops per K, 126 in all). With K and Split constant the pointers and
 // masks stay in registers and the loop has no branch: a pixel is its loads, then its K
-// stores. 1x96x56x56 quad, 1 thread, x memcpy: 0.80 with Split tested per vector, 0.86
-// constant; loading every vector twice instead (b[k] = a[k] where not split): 0.78.
+// stores. 1x96x56x56 quad, 1 thread, x memcpy: 0.80 for the earlier loop, which tested
+// per vector (and spilled its pointers), 0.86 with Split constant; loading every vector
+// twice instead (b[k] = a[k] where not split): 0.78.
 // Beyond the caches the test costs nothing (8x96x56x56 streamed: 0.93-0.98 tested,
 // 0.93-0.99 constant), so the prefetched and streamed loops test.
 constexpr int kSplitLoopVectors = 6;
