@@ -44,7 +44,7 @@ struct ShiftGeometry {
   // nchw (h + 2*pad_h) * (w + 2*pad_w); nhwc (w + 2*pad_w) * c.
   int64_t scratch_floats = 0;
   // nhwc copy: rows pixel by pixel in whole vectors rather than channel run by run,
-  // where the kernel's fixed pixel loop applies. Measured on Zen 4 (quad, 1 thread,
+  // where the kernel's pixel loop applies. Measured on Zen 4 (quad, 1 thread,
   // x memcpy): pixel order wins up to 128 channels (1x96x56x56: 0.80 against 0.69),
   // runs above (1x384x14x14: 0.96 against 0.66; 1x768x7x7: 1.00 against 0.51).
   bool nhwc_pixel_order = false;

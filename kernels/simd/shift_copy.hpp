@@ -125,8 +125,7 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
     if (Cols) c = Phase(at, V, win.w, win.c_lo, win.c_hi);
     shifted(at, q, c).store_unaligned(dst + at);
   };
-  const auto misaligned =
-      static_cast<int64_t>(reinterpret_cast<uintptr_t>(dst + i) / sizeof(float)) % V;
+  const int64_t misaligned = floats_past_alignment<Arch>(dst + i);
   if (misaligned != 0) {
     unaligned(i);
     i += V - misaligned;
@@ -613,9 +612,7 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
   const ShiftGeometry& g = *args.g;
   if (g.nhwc_pixel_order && (g.boundary == Boundary::zero || g.boundary == Boundary::keep)) {
     const PixelSlots<Arch> slots(g);
-    const bool aligned =
-        reinterpret_cast<uintptr_t>(args.dst) % (lanes<Arch>() * sizeof(float)) == 0;
-    if (slots.ok && Streaming && aligned) {
+    if (slots.ok && Streaming && floats_past_alignment<Arch>(args.dst) == 0) {
       shift_rows_pixel_order<Arch, true>(args, slots, begin, end);
       streaming_fence();
       return;

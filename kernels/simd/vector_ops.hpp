@@ -18,6 +18,12 @@ constexpr int64_t lanes() {
   return static_cast<int64_t>(Batch<Arch>::size);
 }
 
+// How many floats p lies past a vector-aligned address.
+template <class Arch>
+inline int64_t floats_past_alignment(const float* p) {
+  return static_cast<int64_t>(reinterpret_cast<uintptr_t>(p) / sizeof(float)) % lanes<Arch>();
+}
+
 // dst[0, n) = src[0, n); the ranges do not overlap. The next vector is loaded before
 // the current one is stored: a store followed by a load one float further on, with
 // src and dst equally aligned mod 4 KiB, would otherwise stall on 4K aliasing.
@@ -46,7 +52,7 @@ inline void copy_floats(const float* src, float* dst, int64_t n) {
   int64_t i = 0;
   if (n >= 5 * V) {
     // Align the stores: a store split over two cache lines costs more than a split load.
-    i = (V - static_cast<int64_t>(reinterpret_cast<uintptr_t>(dst) / sizeof(float)) % V) % V;
+    i = (V - floats_past_alignment<Arch>(dst)) % V;
     if (i) Batch<Arch>::load_unaligned(src).store_unaligned(dst);
     auto a0 = Batch<Arch>::load_unaligned(src + i), a1 = Batch<Arch>::load_unaligned(src + i + V);
     auto a2 = Batch<Arch>::load_unaligned(src + i + 2 * V);
