@@ -283,6 +283,15 @@ TEST_P(ShiftKernelTest, WholeVectorPixelsWithSplitRuns) {
   }
 }
 
+// Wide horizontal shifts in whole-vector pixels: many edge vectors to fix after each
+// row (up to and past kMaxEdgeFixes on avx2), and at quad:10 no pixel between edges.
+TEST_P(ShiftKernelTest, ManyEdgeVectors) {
+  const Shape s{1, 64, 24, 20};
+  for (const char* pattern : {"quad:3", "quad:8", "quad:9", "quad:10"}) {
+    check(s, from_pattern(pattern, s.c), true);
+  }
+}
+
 // Runs of random lengths (8 to 40 channels) and displacements in whole-vector pixels
 // of up to 128 channels: the nhwc pixel loop is specialised per pattern of vectors
 // that take two runs, so many such patterns are run, not only quad's.

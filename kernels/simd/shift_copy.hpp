@@ -337,11 +337,25 @@ alignas(64) inline const float kZeroRow[kZeroRowFloats] = {};
 alignas(64) constexpr float kLaneIndex[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
                                                             8, 9, 10, 11, 12, 13, 14, 15};
 
+// A vector of an edge pixel whose lanes under `mask` take the boundary value (zero or
+// the pixel's own): `at` floats from the start of a row, where pixels w - pad_w .. w - 1
+// are that row's right edge and w .. w + pad_w - 1 the next row's left edge.
+template <class Arch>
+struct EdgeFix {
+  int64_t at;
+  xsimd::batch_bool<float, Arch> mask;
+};
+
+// Edge vectors up to which the pixel order applies (2 * pad_w * vectors per pixel at most;
+// quad:D at 96 channels takes 4 * D).
+constexpr int64_t kMaxEdgeFixes = 32;
+
 // The vectors of an nhwc pixel (zero or keep boundary): vector k covers channels
 // [k * V, (k + 1) * V) and takes them from run a[k], or, under lane mask second[k],
-// from run b[k]. The same at every pixel, so built once per kernel call. ok: the
-// pixel order applies (a pixel is 1 to kMaxPixelVectors whole vectors, no vector
-// spans three runs, |dw| <= w / 2, a row fits kZeroRow).
+// from run b[k]. The same at every pixel, so built once per kernel call, with the edge
+// vectors whose source column is outside for some lanes. ok: the pixel order applies (a
+// pixel is 1 to kMaxPixelVectors whole vectors, no vector spans three runs,
+// |dw| <= w / 2, a row fits kZeroRow, at most kMaxEdgeFixes edge vectors).
 template <class Arch>
 struct PixelSlots {
   int64_t count = 0;
@@ -350,9 +364,12 @@ struct PixelSlots {
   const ChannelRun* a[kMaxPixelVectors];
   const ChannelRun* b[kMaxPixelVectors];
   xsimd::batch_bool<float, Arch> second[kMaxPixelVectors];
+  int64_t fix_count = 0;
+  EdgeFix<Arch> fixes[kMaxEdgeFixes];
 
   explicit PixelSlots(const ShiftGeometry& g) {
     using B = Batch<Arch>;
+    using M = xsimd::batch_bool<float, Arch>;
     constexpr int64_t V = lanes<Arch>();
     count = g.c / V;
     if (g.c % V != 0 || count < 1 || count > kMaxPixelVectors || 2 * g.pad_w > g.w ||
@@ -366,6 +383,21 @@ struct PixelSlots {
       if (b[k] != a[k] && b[k]->c_begin != a[k]->c_end) return;
       second[k] = lane + B(static_cast<float>(k * V)) >= B(static_cast<float>(b[k]->c_begin));
       if (b[k] != a[k]) split |= 1u << k;
+    }
+    // Edge pixel e of a row (from its left or right end) has its source column outside
+    // for the runs with dw > e (left) or dw < -e (right).
+    for (int64_t e = 0; e < g.pad_w; ++e) {
+      for (const bool left : {false, true}) {
+        auto outside = [&](const ChannelRun* run) { return left ? run->dw > e : run->dw < -e; };
+        const int64_t at = (left ? g.w + e : g.w - 1 - e) * g.c;
+        for (int64_t k = 0; k < count; ++k) {
+          const bool a_out = outside(a[k]), b_out = outside(b[k]);
+          if (!a_out && !b_out) continue;
+          if (fix_count == kMaxEdgeFixes) return;
+          const M mask = a_out && b_out ? M(true) : a_out ? !second[k] : second[k];
+          fixes[fix_count++] = {at + k * V, mask};
+        }
+      }
     }
     ok = true;
   }
@@ -413,8 +445,22 @@ struct PixelSources {
   unsigned split;
 };
 
-// How a pixel loop stores: plainly, plainly asking for the lines of prefetch + p * C
-// at pixel p, or with streaming stores (output aligned to the vector).
+// Rows [hh0, hh1) of one image for a pixel-order loop. Prefetched loops: pixel p asks
+// for the lines of prefetch + p * C, up to flat pixel prefetch_end.
+template <class Arch>
+struct PixelRows {
+  const ShiftGeometry* g;
+  const PixelSlots<Arch>* slots;
+  PixelSources<Arch> src;
+  const float* image;
+  float* out;
+  int64_t hh0, hh1;
+  const float* prefetch;
+  int64_t prefetch_end;
+};
+
+// How a pixel loop stores: plainly, plainly asking for lines ahead (PixelRows), or with
+// streaming stores (output aligned to the vector).
 enum class PixelStores { plain, prefetched, streamed };
 
 // A Split template argument that means: test src.split per vector.
@@ -430,51 +476,96 @@ constexpr unsigned kSplitAtRunTime = ~0u;
 // 0.93-0.99 constant), so the prefetched and streamed loops test.
 constexpr int kSplitLoopVectors = 6;
 
-// Flat pixels [p0, p1) of K vectors each (C = K * V floats).
-// Beyond L2 the access pattern, not this loop, sets the ceiling. On Zen 4 (1.15 MiB, 1
-// thread) a bare loop that builds each 384-byte pixel from the halves of two source
-// pixels two or more pixels apart (quad at 96 channels takes four such parts) runs at
-// 0.80-0.84x memcpy, with or without software prefetch; reading alone loses 11-16%.
-// Halves one pixel apart run at 1.00x.
+// Rows [hh0, hh1) of one image, K vectors per pixel (C = K * V floats); the first row's
+// left edge and the last row's right edge are the caller's.
+// Plain and prefetched: the rows run as one flat sequence of pixels, which reads the
+// neighbouring row where a run's source column is outside; those lanes of the edge
+// pixels (slots->fixes) are rewritten right after each row, while in L1. One call for
+// all the rows keeps the loop going across rows: a call per row, with the edges fixed
+// run by run, cost 2-3% at 1x96x56x56 quad (0.85-0.86 -> 0.87-0.89 x memcpy, 1 thread).
+// Streamed: the lines of an output streamed out are not written again, so the edge
+// pixels of each row are written lane-wise and the pixels between them streamed.
+// Bound: the same loop over a padded source, without edges, reaches 0.92 x memcpy there.
 template <class Arch, int K, unsigned Split, PixelStores Stores>
-void pixel_loop(const PixelSources<Arch>& src, float* out, int64_t p0, int64_t p1,
-                const float* prefetch) {
+void pixel_rows(const PixelRows<Arch>& r) {
   using B = Batch<Arch>;
   constexpr int64_t V = lanes<Arch>(), C = K * V;
+  const ShiftGeometry& g = *r.g;
+  const int64_t W = g.w, edge = g.pad_w;
   const float* a[K];
   const float* b[K];
   xsimd::batch_bool<float, Arch> mask[K];
-  for (int k = 0; k < K; ++k) a[k] = src.a[k], b[k] = src.b[k], mask[k] = src.second[k];
-  const unsigned split = Split == kSplitAtRunTime ? src.split : Split;
-  for (int64_t at = p0 * C; at < p1 * C; at += C) {
-    if constexpr (Stores == PixelStores::prefetched) prefetch_lines(prefetch + at, C);
-    B v[K];
-    for (int k = 0; k < K; ++k) {
-      v[k] = B::load_unaligned(a[k] + at);
-      if ((split >> k) & 1u) v[k] = xsimd::select(mask[k], B::load_unaligned(b[k] + at), v[k]);
+  for (int k = 0; k < K; ++k) a[k] = r.src.a[k], b[k] = r.src.b[k], mask[k] = r.src.second[k];
+  const unsigned split = Split == kSplitAtRunTime ? r.src.split : Split;
+  // Locals: a vector store may alias any object, so a field would be reloaded after it.
+  float* const out = r.out;
+  const float* const image = r.image;
+  const float* const prefetch = r.prefetch;
+  // Flat pixels [p0, p1); Ahead: asking for the lines of prefetch.
+  auto pixels = [&](int64_t p0, int64_t p1, auto ahead) {
+    for (int64_t at = p0 * C; at < p1 * C; at += C) {
+      if constexpr (decltype(ahead)::value) prefetch_lines(prefetch + at, C);
+      B v[K];
+      for (int k = 0; k < K; ++k) {
+        v[k] = B::load_unaligned(a[k] + at);
+        if ((split >> k) & 1u) v[k] = xsimd::select(mask[k], B::load_unaligned(b[k] + at), v[k]);
+      }
+      for (int k = 0; k < K; ++k) {
+        if constexpr (Stores == PixelStores::streamed) {
+          store_streaming<Arch>(v[k], out + at + k * V);
+        } else {
+          v[k].store_unaligned(out + at + k * V);
+        }
+      }
     }
-    for (int k = 0; k < K; ++k) {
-      if constexpr (Stores == PixelStores::streamed) {
-        store_streaming<Arch>(v[k], out + at + k * V);
-      } else {
-        v[k].store_unaligned(out + at + k * V);
+  };
+  if constexpr (Stores == PixelStores::streamed) {
+    for (int64_t hh = r.hh0; hh < r.hh1; ++hh) {
+      float* row = out + hh * W * C;
+      if (hh > r.hh0) pixels_lanewise<Arch>(g, *r.slots, image, row, hh, 0, edge);
+      pixels(hh * W + edge, hh * W + W - edge, std::false_type());
+      if (hh + 1 < r.hh1) pixels_lanewise<Arch>(g, *r.slots, image, row, hh, W - edge, W);
+    }
+  } else {
+    const bool keep = g.boundary == Boundary::keep;
+    const EdgeFix<Arch>* const fixes = r.slots->fixes;
+    const int64_t fix_count = r.slots->fix_count, hh1 = r.hh1, prefetch_end = r.prefetch_end;
+    const B zero(0.0f);
+    for (int64_t hh = r.hh0; hh < hh1; ++hh) {
+      // Flat pixel p = hh * W + ww: row hh's part runs from its pixel edge to the next
+      // row's pixel edge.
+      const int64_t p0 = hh * W + edge, p1 = std::min(hh1 * W - edge, p0 + W);
+      int64_t p = p0;
+      if constexpr (Stores == PixelStores::prefetched) {
+        p = std::clamp(prefetch_end, p0, p1);
+        pixels(p0, p, std::true_type());
+      }
+      pixels(p, p1, std::false_type());
+      if (hh + 1 == hh1) break;
+      const int64_t row = hh * W * C;
+      for (int64_t i = 0; i < fix_count; ++i) {
+        const EdgeFix<Arch>& fix = fixes[i];
+        float* o = out + row + fix.at;
+        const B value = keep ? B::load_unaligned(image + row + fix.at) : zero;
+        xsimd::select(fix.mask, value, B::load_unaligned(o)).store_unaligned(o);
       }
     }
   }
 }
 
 template <class Arch>
-using PixelLoop = void (*)(const PixelSources<Arch>&, float*, int64_t, int64_t, const float*);
+using PixelRowsLoop = void (*)(const PixelRows<Arch>&);
 
 // The loops for pixels of one vector count and split pattern.
 template <class Arch>
 struct PixelLoops {
-  PixelLoop<Arch> plain, prefetched, streamed;
+  PixelRowsLoop<Arch> plain, prefetched, streamed;
 };
 
 template <class Arch, int K, unsigned... Split>
-PixelLoop<Arch> plain_loop(unsigned split, std::integer_sequence<unsigned, Split...>) {
-  static constexpr PixelLoop<Arch> table[] = {&pixel_loop<Arch, K, Split, PixelStores::plain>...};
+PixelRowsLoop<Arch> plain_loop(unsigned split, std::integer_sequence<unsigned, Split...>) {
+  static constexpr PixelRowsLoop<Arch> table[] = {
+      &pixel_rows<Arch, K, Split, PixelStores::plain>...};
   return table[split];
 }
 
@@ -484,10 +575,10 @@ PixelLoops<Arch> loops_for(unsigned split) {
   if constexpr (K <= kSplitLoopVectors) {
     l.plain = plain_loop<Arch, K>(split, std::make_integer_sequence<unsigned, (1u << K)>());
   } else {
-    l.plain = &pixel_loop<Arch, K, kSplitAtRunTime, PixelStores::plain>;
+    l.plain = &pixel_rows<Arch, K, kSplitAtRunTime, PixelStores::plain>;
   }
-  l.prefetched = &pixel_loop<Arch, K, kSplitAtRunTime, PixelStores::prefetched>;
-  l.streamed = &pixel_loop<Arch, K, kSplitAtRunTime, PixelStores::streamed>;
+  l.prefetched = &pixel_rows<Arch, K, kSplitAtRunTime, PixelStores::prefetched>;
+  l.streamed = &pixel_rows<Arch, K, kSplitAtRunTime, PixelStores::streamed>;
   return l;
 }
 
@@ -499,13 +590,9 @@ PixelLoops<Arch> pick_pixel_loops(int64_t count, unsigned split, std::integer_se
 }
 
 // Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
-// outside for the same runs, pixel by pixel in whole vectors. A run whose source row is
-// outside reads zeros (kZeroRow) or the pixel's own value. The rows run as one flat
-// sequence of pixels, which reads the neighbouring row where a run's source column is
-// outside; those runs of the edge pixels (|dw| <= edge at each end of a row) are
-// rewritten right after each row, while still in L1. Streaming: the lines of an
-// output streamed out are not written again, so edge pixels are written lane-wise
-// row by row and the pixels between them streamed (output aligned to the vector).
+// outside for the same runs, pixel by pixel in whole vectors (pixel_rows). A run whose
+// source row is outside reads zeros (kZeroRow) or the pixel's own value. Streaming:
+// output aligned to the vector.
 template <class Arch, bool Streaming>
 void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
                      float* out, int64_t hh0, int64_t hh1, const float* prefetch) {
@@ -515,9 +602,9 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   assert(ps.ok);
   const PixelLoops<Arch> loops = pick_pixel_loops<Arch>(
       ps.count, ps.split, std::make_integer_sequence<int, kMaxPixelVectors>());
-  PixelSources<Arch> src;
-  src.second = ps.second;
-  src.split = ps.split;
+  PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, nullptr, 0};
+  rows.src.second = ps.second;
+  rows.src.split = ps.split;
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {
@@ -526,58 +613,23 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
         return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + k * V;
       return keep ? image + k * V : kZeroRow - hh0 * W * C + k * V;
     };
-    src.a[k] = source(ps.a[k]), src.b[k] = source(ps.b[k]);
+    rows.src.a[k] = source(ps.a[k]), rows.src.b[k] = source(ps.b[k]);
   }
-  // Pixel p asks for pixel p + kPrefetchPixels of the row kPrefetchRows below its
-  // first-use row, up to the last pixel of the image.
-  const float* ahead = prefetch ? prefetch + (kPrefetchRows * W + kPrefetchPixels) * C : nullptr;
-  const int64_t last = (H - g.pad_h - kPrefetchRows) * W - kPrefetchPixels;
-  auto pixels = [&](int64_t p0, int64_t p1) {
-    if (ahead) {
-      const int64_t p = std::clamp(last, p0, p1);
-      loops.prefetched(src, out, p0, p, ahead);
-      p0 = p;
-    }
-    loops.plain(src, out, p0, p1, nullptr);
-  };
-  // Inside rows, the flat loop gets every lane of an edge pixel right except those of
-  // runs whose source column is outside: those runs take the boundary value.
-  auto fix_edges = [&](int64_t hh, bool left) {
-    const int64_t at = hh * W * C;
-    for (int64_t e = 0; e < edge; ++e) {
-      const int64_t ww = left ? e : W - 1 - e;
-      for (const ChannelRun& run : g.runs) {
-        if (left ? run.dw <= e : run.dw >= -e) continue;
-        const int64_t i = at + ww * C + run.c_begin, len = run.c_end - run.c_begin;
-        if (keep) {
-          copy_floats<Arch>(image + i, out + i, len);
-        } else {
-          fill_floats<Arch>(out + i, len, 0.0f);
-        }
-      }
-    }
-  };
-  if constexpr (Streaming) {
-    for (int64_t hh = hh0; hh < hh1; ++hh) {
-      pixels_lanewise<Arch>(g, ps, image, out + hh * W * C, hh, 0, edge);
-      loops.streamed(src, out, hh * W + edge, hh * W + W - edge, nullptr);
-      pixels_lanewise<Arch>(g, ps, image, out + hh * W * C, hh, W - edge, W);
-    }
-    return;
+  if (prefetch) {
+    // Pixel p asks for pixel p + kPrefetchPixels of the row kPrefetchRows below its
+    // first-use row, up to the last pixel of the image.
+    rows.prefetch = prefetch + (kPrefetchRows * W + kPrefetchPixels) * C;
+    rows.prefetch_end = (H - g.pad_h - kPrefetchRows) * W - kPrefetchPixels;
   }
   pixels_lanewise<Arch>(g, ps, image, out + hh0 * W * C, hh0, 0, edge);
-  // Flat pixel p = hh * W + ww; row hh's part runs from its pixel edge to the next
-  // row's pixel edge, so both edges in between are fixed while still in L1.
-  for (int64_t hh = hh0; hh < hh1; ++hh) {
-    const int64_t p0 = hh * W + edge, p1 = std::min(hh1 * W - edge, p0 + W);
-    pixels(p0, p1);
-    if (hh + 1 < hh1) {
-      fix_edges(hh, false);
-      fix_edges(hh + 1, true);
-    } else {
-      pixels_lanewise<Arch>(g, ps, image, out + hh * W * C, hh, W - edge, W);
-    }
+  if (Streaming) {
+    loops.streamed(rows);
+  } else if (prefetch) {
+    loops.prefetched(rows);
+  } else {
+    loops.plain(rows);
   }
+  pixels_lanewise<Arch>(g, ps, image, out + (hh1 - 1) * W * C, hh1 - 1, W - edge, W);
 }
 
 // Tensors above this size (bytes) are assumed to stream from L3 or DRAM.
