@@ -435,14 +435,12 @@ inline void prefetch_lines(const float* p, int64_t n) {
 }
 
 // Where the vectors of the pixels of a pixel-order loop come from: vector k of flat
-// pixel p takes a[k] + p * C, or where split has bit k under mask second[k] from
-// b[k] + p * C (a and b hold the displacement of the run and the vector's first channel).
-template <class Arch>
+// pixel p takes a[k] + p * C, or where the slots' split has bit k under mask second[k]
+// from b[k] + p * C (a and b hold the displacement of the run and the vector's first
+// channel).
 struct PixelSources {
   const float* a[kMaxPixelVectors];
   const float* b[kMaxPixelVectors];
-  const xsimd::batch_bool<float, Arch>* second;
-  unsigned split;
 };
 
 // Rows [hh0, hh1) of one image for a pixel-order loop. Prefetched loops: pixel p asks
@@ -451,7 +449,7 @@ template <class Arch>
 struct PixelRows {
   const ShiftGeometry* g;
   const PixelSlots<Arch>* slots;
-  PixelSources<Arch> src;
+  PixelSources src;
   const float* image;
   float* out;
   int64_t hh0, hh1;
@@ -463,7 +461,7 @@ struct PixelRows {
 // streaming stores (output aligned to the vector).
 enum class PixelStores { plain, prefetched, streamed };
 
-// A Split template argument that means: test src.split per vector.
+// A Split template argument that means: test the slots' split per vector.
 constexpr unsigned kSplitAtRunTime = ~0u;
 
 // Vectors per pixel up to which the plain loop is built once per pattern of split
@@ -495,8 +493,8 @@ void pixel_rows(const PixelRows<Arch>& r) {
   const float* a[K];
   const float* b[K];
   xsimd::batch_bool<float, Arch> mask[K];
-  for (int k = 0; k < K; ++k) a[k] = r.src.a[k], b[k] = r.src.b[k], mask[k] = r.src.second[k];
-  const unsigned split = Split == kSplitAtRunTime ? r.src.split : Split;
+  for (int k = 0; k < K; ++k) a[k] = r.src.a[k], b[k] = r.src.b[k], mask[k] = r.slots->second[k];
+  const unsigned split = Split == kSplitAtRunTime ? r.slots->split : Split;
   // Locals: a vector store may alias any object, so a field would be reloaded after it.
   float* const out = r.out;
   const float* const image = r.image;
@@ -603,8 +601,6 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   const PixelLoops<Arch> loops = pick_pixel_loops<Arch>(
       ps.count, ps.split, std::make_integer_sequence<int, kMaxPixelVectors>());
   PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, nullptr, 0};
-  rows.src.second = ps.second;
-  rows.src.split = ps.split;
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {
@@ -622,7 +618,7 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
     rows.prefetch_end = (H - g.pad_h - kPrefetchRows) * W - kPrefetchPixels;
   }
   pixels_lanewise<Arch>(g, ps, image, out + hh0 * W * C, hh0, 0, edge);
-  if (Streaming) {
+  if constexpr (Streaming) {
     loops.streamed(rows);
   } else if (prefetch) {
     loops.prefetched(rows);
