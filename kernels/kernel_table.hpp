@@ -11,10 +11,13 @@ namespace shiftnn::kernels {
 
 // Shift kernel: output work items [begin, end) (see shift_work_items).
 // scratch: per-thread buffer of g->scratch_floats floats, 64-byte aligned (roll pads into it).
+// threads: how many threads of the calling OpenMP team run at once (they share the memory
+// bandwidth, which changes what pays beyond the caches).
 struct ShiftArgs {
   const ShiftGeometry* g;
   const float* src;
   float* dst;
+  int threads = 1;
 };
 using ShiftKernel = void (*)(const ShiftArgs& args, int64_t begin, int64_t end, float* scratch);
 

@@ -633,10 +633,14 @@ constexpr int64_t kCachedBytes = int64_t{4} << 20;
 
 // Beyond the caches, output row hh is the first to read source row hh + pad_h, and
 // reads only some lines of each of its pixels, in an order the hardware prefetchers
-// do not follow: that row is fetched into L2 ahead of use. Null: no prefetch.
-inline const float* first_use_rows(const ShiftGeometry& g, const float* image) {
+// do not follow: a thread running alone fetches that row into L2 ahead of use. With
+// more threads streaming, the shared bandwidth binds and the extra fills cost more than
+// they hide (quad, x memcpy, Zen 4: 8x96x56x56 2 threads 0.74-0.83 with, 0.80-0.89
+// without; 1 thread 0.85-0.89 with, 0.82-0.88 without). Null: no prefetch.
+inline const float* first_use_rows(const ShiftArgs& args, const float* image) {
+  const ShiftGeometry& g = *args.g;
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
-  return bytes > kCachedBytes ? image + g.pad_h * g.w * g.c : nullptr;
+  return args.threads == 1 && bytes > kCachedBytes ? image + g.pad_h * g.w * g.c : nullptr;
 }
 
 // Rows [begin, end) of n*h in pixel order (zero or keep boundary): rows whose every
@@ -653,7 +657,7 @@ void shift_rows_pixel_order(const ShiftArgs& args, const PixelSlots<Arch>& slots
     const bool inside = hh >= g.pad_h && hh < H - g.pad_h;
     const int64_t hh_end = inside ? std::min(H - g.pad_h, hh + (end - r)) : hh + 1;
     rows_by_vectors<Arch, Streaming>(g, slots, image, args.dst + n * H * row, hh, hh_end,
-                                     first_use_rows(g, image));
+                                     first_use_rows(args, image));
     r += hh_end - hh;
   }
 }
@@ -688,7 +692,7 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
       continue;
     }
     shift_pixels_by_runs<Arch>(g, image, out, hh, 0, edge);
-    const float* first_use = first_use_rows(g, image);
+    const float* first_use = first_use_rows(args, image);
     if (first_use && hh + g.pad_h + 2 < H) prefetch_lines(first_use + (hh + 2) * row, row);
     for (int64_t b = edge; b < W - edge; b += block) {
       shift_block_by_runs<Arch>(g, image, out, hh, b, std::min(W - edge, b + block));

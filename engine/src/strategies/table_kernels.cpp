@@ -1,4 +1,6 @@
 // copy, roll and deform: SIMD kernels from the per-ISA table, split over threads.
+#include <omp.h>
+
 #include <cstdlib>
 #include <vector>
 
@@ -20,9 +22,9 @@ class TableKernelExecutor final : public ShiftExecutor {
         needs_scratch_(needs_scratch) {}
 
   void run(const float* src, float* dst) const override {
-    const kernels::ShiftArgs args{&g_, src, dst};
     const int64_t items = kernels::shift_work_items(g_);
     parallel_for(items, threads_, [&](int64_t begin, int64_t end, int) {
+      const kernels::ShiftArgs args{&g_, src, dst, omp_get_num_threads()};
       if (!needs_scratch_) {
         kernel_(args, begin, end, nullptr);
         return;
