@@ -66,7 +66,6 @@ ShiftGeometry make_shift_geometry(int64_t n, int64_t c, int64_t h, int64_t w, La
         ((run.dh == 0 && std::abs(run.dw) <= 1) || (run.dw == 0 && std::abs(run.dh) <= 1));
     g.runs.push_back(run);
   }
-  constexpr int64_t kPixelOrderMaxChannels = 128;
   g.nhwc_pixel_order = layout == Layout::nhwc && c <= kPixelOrderMaxChannels;
   g.scratch_floats =
       layout == Layout::nchw ? (h + 2 * g.pad_h) * (w + 2 * g.pad_w) : (w + 2 * g.pad_w) * c;

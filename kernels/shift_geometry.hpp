@@ -28,6 +28,13 @@ struct Displacement {
 // Widest vector any kernel uses, in floats.
 constexpr int64_t kMaxVectorFloats = 16;
 
+// nhwc copy: rows go pixel by pixel in whole vectors, rather than channel run by run, up
+// to this many channels where the kernel's pixel loop applies. Measured on Zen 4 (quad,
+// 1 thread, x memcpy): pixel order wins up to 128 channels (1x96x56x56: 0.80 against
+// 0.69), runs above (1x384x14x14: 0.96 against 0.66; 1x768x7x7: 1.00 against 0.51;
+// avx512f 8x192x28x28: 0.75 against 0.71).
+constexpr int64_t kPixelOrderMaxChannels = 128;
+
 struct ShiftGeometry {
   int64_t n = 0, c = 0, h = 0, w = 0;
   Layout layout = Layout::nchw;
@@ -43,12 +50,8 @@ struct ShiftGeometry {
   // Per-thread scratch the roll kernels pad into, in floats:
   // nchw (h + 2*pad_h) * (w + 2*pad_w); nhwc (w + 2*pad_w) * c.
   int64_t scratch_floats = 0;
-  // nhwc copy: rows pixel by pixel in whole vectors rather than channel run by run,
-  // where the kernel's pixel loop applies. Measured on Zen 4 (quad, 1 thread,
-  // x memcpy): pixel order wins up to 128 channels (1x96x56x56: 0.80 against 0.69),
-  // runs above (1x384x14x14: 0.96 against 0.66; 1x768x7x7: 1.00 against 0.51).
-  bool nhwc_pixel_order = false;
-  int32_t pad_h = 0, pad_w = 0;  // max |dh|, max |dw| over channels (integer specs)
+  bool nhwc_pixel_order = false;  // nhwc and c <= kPixelOrderMaxChannels
+  int32_t pad_h = 0, pad_w = 0;   // max |dh|, max |dw| over channels (integer specs)
 
   int64_t plane() const { return h * w; }
   int64_t elements() const { return n * c * h * w; }

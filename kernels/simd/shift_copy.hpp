@@ -324,9 +324,16 @@ constexpr int64_t kLineFloats = 16;
 constexpr int64_t kPrefetchPixels = 8;
 constexpr int64_t kPrefetchRows = 3;
 
-// Vectors per pixel up to which the pixel order applies: the pixel loop keeps a
-// pixel's vectors and slot pointers in registers.
-constexpr int64_t kMaxPixelVectors = 8;
+// Vectors per pixel up to which the pixel order applies (kPixelOrderMaxChannels bounds
+// the floats). Quad, 1 thread, x memcpy, Zen 4, pixel order against runs: avx2 at 96
+// channels (12 vectors) 0.84 / 0.76 (1x96x56x56), 0.85 / 0.60 (8x96x56x56); sse2 at 48
+// channels 0.80 / 0.68.
+constexpr int64_t kMaxPixelVectors = 12;
+
+template <class Arch>
+constexpr int max_pixel_vectors() {
+  return static_cast<int>(std::min(kMaxPixelVectors, kPixelOrderMaxChannels / lanes<Arch>()));
+}
 
 // Zeros for the lanes of runs whose source row is outside (zero boundary): a row of
 // up to this many floats reads them like a source row.
@@ -354,7 +361,7 @@ constexpr int64_t kMaxEdgeFixes = 32;
 // [k * V, (k + 1) * V) and takes them from run a[k], or, under lane mask second[k],
 // from run b[k]. The same at every pixel, so built once per kernel call, with the edge
 // vectors whose source column is outside for some lanes. ok: the pixel order applies (a
-// pixel is 1 to kMaxPixelVectors whole vectors, no vector spans three runs,
+// pixel is 1 to max_pixel_vectors whole vectors, no vector spans three runs,
 // |dw| <= w / 2, a row fits kZeroRow, at most kMaxEdgeFixes edge vectors).
 template <class Arch>
 struct PixelSlots {
@@ -372,7 +379,7 @@ struct PixelSlots {
     using M = xsimd::batch_bool<float, Arch>;
     constexpr int64_t V = lanes<Arch>();
     count = g.c / V;
-    if (g.c % V != 0 || count < 1 || count > kMaxPixelVectors || 2 * g.pad_w > g.w ||
+    if (g.c % V != 0 || count < 1 || count > max_pixel_vectors<Arch>() || 2 * g.pad_w > g.w ||
         g.w * g.c > kZeroRowFloats) {
       return;
     }
@@ -572,6 +579,8 @@ PixelLoops<Arch> loops_for(unsigned split) {
   PixelLoops<Arch> l;
   if constexpr (K <= kSplitLoopVectors) {
     l.plain = plain_loop<Arch, K>(split, std::make_integer_sequence<unsigned, (1u << K)>());
+  } else if (split == 0) {  // no masks: avx2 1x96x56x56 quad 0.85 x memcpy, 0.79 testing
+    l.plain = &pixel_rows<Arch, K, 0, PixelStores::plain>;
   } else {
     l.plain = &pixel_rows<Arch, K, kSplitAtRunTime, PixelStores::plain>;
   }
@@ -599,7 +608,7 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   const bool keep = g.boundary == Boundary::keep;
   assert(ps.ok);
   const PixelLoops<Arch> loops = pick_pixel_loops<Arch>(
-      ps.count, ps.split, std::make_integer_sequence<int, kMaxPixelVectors>());
+      ps.count, ps.split, std::make_integer_sequence<int, max_pixel_vectors<Arch>()>());
   PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, nullptr, 0};
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
