@@ -1,11 +1,12 @@
 // The shift benchmarks: every strategy through the public API, every SIMD shift kernel
 // of the kernel list on every ISA the host runs, and a memcpy of the same bytes as the
-// physical limit. bench/compare.py turns the JSON output into ratio tables; scripts/bench
-// into a report with plots.
+// physical limit, alone and paired with copy. bench/compare.py turns the JSON output into
+// ratio tables; scripts/bench into a report with plots.
 #include <benchmark/benchmark.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -109,27 +110,77 @@ void bench_strategy(benchmark::State& state, Strategy strategy, Layout layout, B
   set_traffic(state, shape);
 }
 
-// More than one thread splits the bytes into contiguous parts inside one OpenMP
-// region, as the engine's parallel_for does.
+// memcpy of bytes; more than one thread splits them into contiguous parts inside one
+// OpenMP region, as the engine's parallel_for does.
+void copy_bytes(char* dst, const char* src, size_t bytes, int threads) {
+  if (threads == 1) {
+    std::memcpy(dst, src, bytes);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
+    const size_t begin = bytes * t / count, end = bytes * (t + 1) / count;
+    std::memcpy(dst + begin, src + begin, end - begin);
+  }
+}
+
 void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
   const Tensor& in = random_input(shape, Layout::nchw);
   Tensor out(shape);
   const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
-  const auto* src = reinterpret_cast<const char*>(in.data());
-  auto* dst = reinterpret_cast<char*>(out.data());
   for (auto _ : state) {
-    if (threads == 1) {
-      std::memcpy(dst, src, bytes);
-    } else {
-#pragma omp parallel num_threads(threads)
-      {
-        const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
-        const size_t begin = bytes * t / count, end = bytes * (t + 1) / count;
-        std::memcpy(dst + begin, src + begin, end - begin);
-      }
-    }
+    copy_bytes(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()), bytes,
+               threads);
     benchmark::ClobberMemory();
   }
+  set_traffic(state, shape);
+}
+
+double median(std::vector<double> v) {
+  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+  return v[v.size() / 2];
+}
+
+// Strategy copy and a memcpy of the same bytes, one after the other in every iteration:
+// both run in the same state of a shared machine, where separate benchmarks run seconds
+// apart drift by more than 10% between them. Time: copy's wall time. Counters: memcpy_us
+// and copy_us (medians over iterations) and memcpy_per_copy, the median over iterations
+// of memcpy time / copy time.
+void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary, Shape shape,
+                       int threads) {
+  using Clock = std::chrono::steady_clock;
+  const Tensor& in = random_input(shape, layout);
+  Tensor out(shape, layout);  // both write it: the pair touches the bytes either touches alone
+  const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
+  std::vector<double> memcpy_s, copy_s, ratios;
+  try {
+    const shiftnn::ShiftOp op(shape, layout, shiftnn::parse_pattern("quad", shape.c, boundary),
+                              {Strategy::copy, threads, ""});
+    state.SetLabel(op.kernel_name());
+    for (auto _ : state) {
+      const auto t0 = Clock::now();
+      copy_bytes(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()),
+                 bytes, threads);
+      benchmark::ClobberMemory();
+      const auto t1 = Clock::now();
+      op.run(in.cview(), out.view());
+      benchmark::ClobberMemory();
+      const auto t2 = Clock::now();
+      const double m = std::chrono::duration<double>(t1 - t0).count();
+      const double c = std::chrono::duration<double>(t2 - t1).count();
+      state.SetIterationTime(c);
+      memcpy_s.push_back(m);
+      copy_s.push_back(c);
+      ratios.push_back(m / c);
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return;
+  }
+  state.counters["memcpy_us"] = median(memcpy_s) * 1e6;
+  state.counters["copy_us"] = median(copy_s) * 1e6;
+  state.counters["memcpy_per_copy"] = median(ratios);
   set_traffic(state, shape);
 }
 
@@ -162,6 +213,12 @@ struct Registrar {
     if (set_min_time) b->MinTime(0.1);
   }
 
+  // The benchmark times itself (SetIterationTime).
+  void tune_manual(benchmark::internal::Benchmark* b) const {
+    b->Unit(benchmark::kMicrosecond)->UseManualTime();
+    if (set_min_time) b->MinTime(0.1);
+  }
+
   void api_benchmarks() const {
     for (const Shape& shape : suite_shapes()) {
       for (int t : thread_counts()) {
@@ -184,15 +241,18 @@ struct Registrar {
             }
           }
         }
-        // copy with streaming stores beside it, as the planner weighs them.
+        // copy with streaming stores beside it, as the planner weighs them; copy paired
+        // with memcpy.
         for (Boundary b : {Boundary::zero, Boundary::keep}) {
           for (int t : thread_counts()) {
-            const std::string name = std::string("shift/copy_nt/") + shiftnn::layout_name(layout) +
-                                     "/" + shiftnn::boundary_name(b) + "/" + shape.str() + "/t" +
+            const std::string cell = std::string(shiftnn::layout_name(layout)) + "/" +
+                                     shiftnn::boundary_name(b) + "/" + shape.str() + "/t" +
                                      std::to_string(t);
-            tune(benchmark::RegisterBenchmark(name.c_str(), bench_strategy, Strategy::copy, layout,
-                                              b, shape, t, "nt"),
+            tune(benchmark::RegisterBenchmark(("shift/copy_nt/" + cell).c_str(), bench_strategy,
+                                              Strategy::copy, layout, b, shape, t, "nt"),
                  t);
+            tune_manual(benchmark::RegisterBenchmark(("paired/copy/" + cell).c_str(),
+                                                     bench_copy_paired, layout, b, shape, t));
           }
         }
       }

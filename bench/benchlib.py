@@ -27,8 +27,8 @@ def suite_filter(shapes, threads, strategies):
     s = "|".join(re.escape(x) for x in shapes)
     t = "|".join(map(str, threads))
     strat = "|".join(strategies)
-    return (f"memcpy/({s})/t({t})|shift/copy(_nt)?/(nchw|nhwc)/(zero|keep)/({s})/t({t})"
-            f"|shift/({strat})/nchw/replicate/({s})/t({t})")
+    return (f"memcpy/({s})/t({t})|(shift/copy(_nt)?|paired/copy)/(nchw|nhwc)/(zero|keep)/({s})"
+            f"/t({t})|shift/({strat})/nchw/replicate/({s})/t({t})")
 
 
 def run_bench_json(bench, pattern, repetitions, min_time=None, env=None):
@@ -43,17 +43,22 @@ def run_bench_json(bench, pattern, repetitions, min_time=None, env=None):
     return json.loads(out)
 
 
+PAIRED_COUNTERS = ("memcpy_us", "copy_us", "memcpy_per_copy")
+
+
 def bench_medians(result):
-    """{name without min_time/real_time: {"us": median, "label": kernel}}."""
+    """{name without min_time/real_time/manual_time: {"us": median, "label": kernel}}, and
+    for paired/ benchmarks (which time themselves) their counters' medians."""
     rows = {}
     for b in result["benchmarks"]:
         if b.get("aggregate_name") != "median" or b.get("error_occurred"):
             continue
-        name = re.sub(r"/(min_time:[^/]*|real_time)", "", b["run_name"])
+        name = re.sub(r"/(min_time:[^/]*|real_time|manual_time)", "", b["run_name"])
         one_thread = not re.search(r"/t(\d+)$", name) or name.endswith("/t1")
+        cpu = one_thread and not name.startswith("paired/")
         assert b["time_unit"] == "us", b["time_unit"]
-        rows[name] = {"us": b["cpu_time"] if one_thread else b["real_time"],
-                      "label": b.get("label", "")}
+        rows[name] = {"us": b["cpu_time"] if cpu else b["real_time"], "label": b.get("label", "")}
+        rows[name].update({k: b[k] for k in PAIRED_COUNTERS if k in b})
     return rows
 
 
@@ -122,6 +127,28 @@ def memcpy_table(bench, shapes, t, copy="copy"):
             cell = f"{us(r['us'])} ({ratio:.2f}x)"
             row.append(f"**{cell}**" if s in TARGET_SHAPES and ratio < TARGET else cell)
         rows.append(row)
+    return table(header, rows)
+
+
+def paired_table(bench, shapes, t):
+    """Cells: median of memcpy time / copy time over iterations that ran both (memcpy us /
+    copy us, medians); a miss of the target is bold."""
+    header = ["shape", "MiB"]
+    cases = [(lay, bnd) for lay in ("nchw", "nhwc") for bnd in ("zero", "keep")]
+    header += [f"copy {lay} {bnd}" for lay, bnd in cases]
+    rows = []
+    for s in shapes:
+        row = [s, f"{mib(s):.2f}"]
+        for lay, bnd in cases:
+            r = bench.get(f"paired/copy/{lay}/{bnd}/{s}/t{t}")
+            if r is None or "memcpy_per_copy" not in r:
+                row.append("-")
+                continue
+            ratio = r["memcpy_per_copy"]
+            cell = f"{ratio:.2f}x ({us(r['memcpy_us'])} / {us(r['copy_us'])})"
+            row.append(f"**{cell}**" if s in TARGET_SHAPES and ratio < TARGET else cell)
+        if any(c != "-" for c in row[2:]):
+            rows.append(row)
     return table(header, rows)
 
 

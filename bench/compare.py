@@ -1,7 +1,8 @@
 """Runs bench_shift and the PyTorch peer (bench/torch_peer.py) in one go and prints
 markdown tables:
   (a) strategy copy against a memcpy of the same bytes, per shape, layout, boundary
-      and thread count (target: >= 0.9x from 1x768x7x7 up to 32x64x32x32);
+      and thread count (target: >= 0.9x from 1x768x7x7 up to 32x64x32x32), from
+      separate benchmarks and paired in one;
   (b) every shiftnn strategy against its PyTorch counterpart (nchw, quad, replicate:
       the peer's semantics).
 Times are medians of repetitions: CPU time for one thread, wall time for more.
@@ -10,8 +11,8 @@ import argparse
 import os
 import sys
 
-from benchlib import (DRAM, HERE, QUICK, STRATEGIES, SUITE, TARGET, memcpy_table, peer_table,
-                      run_bench, run_peer)
+from benchlib import (DRAM, HERE, QUICK, STRATEGIES, SUITE, TARGET, memcpy_table, paired_table,
+                      peer_table, run_bench, run_peer)
 
 
 def main():
@@ -38,6 +39,9 @@ def main():
         print(f"\n### (a) copy vs memcpy, {t} thread{'s' if t > 1 else ''} "
               f"(memcpy time / copy time; target >= {TARGET}x, misses in bold)\n")
         print(memcpy_table(bench, bench_shapes, t))
+        print(f"\nPaired (copy and memcpy in turn in every iteration; median of memcpy time / "
+              f"copy time), {t} thread{'s' if t > 1 else ''}:\n")
+        print(paired_table(bench, bench_shapes, t))
         print(f"\nThe variant with streaming stores (nt), {t} thread{'s' if t > 1 else ''}:\n")
         print(memcpy_table(bench, bench_shapes, t, "copy_nt"))
     for t in threads:

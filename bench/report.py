@@ -18,8 +18,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
 from benchlib import (PEER_OF, PEER_STRATEGIES, STRATEGIES, SUITE, bench_medians,  # noqa: E402
-                      elements, memcpy_table, mib, peer_table, run_bench_json, run_peer_json,
-                      suite_filter, table, us)
+                      elements, memcpy_table, mib, paired_table, peer_table, run_bench_json,
+                      run_peer_json, suite_filter, table, us)
 
 QUICK_SHAPES = ["1x8x5x5", "1x384x14x14", "1x768x7x7"]
 FULL_SWEEP = 256 * 2**20  # bytes of one tensor at the sweep's end
@@ -332,6 +332,10 @@ def render(out):
         md += [f"## copy against memcpy, {t} thread{'s' if t > 1 else ''}", "",
                "Cells: time in us (memcpy time / copy time; target >= 0.9x from 1x96x56x56 up, "
                "misses in bold).", "", memcpy_table(bench, shapes, t), "",
+               "Paired: copy and memcpy timed one after the other in every iteration of one "
+               "benchmark, so both see the same machine state. Cells: median over iterations "
+               "of memcpy time / copy time (memcpy us / copy us, medians).", "",
+               paired_table(bench, shapes, t), "",
                "The variant with streaming stores (`nt`, which the planner weighs from 4 MiB "
                "up), same cells:", "", memcpy_table(bench, shapes, t, "copy_nt"), ""]
     for t in threads:
