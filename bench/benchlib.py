@@ -21,6 +21,14 @@ PEER_OF = {"copy": "slice", "roll": "roll", "deform": "deform_conv2d", "dwconv":
 PEER_STRATEGIES = ["slice", "roll", "deform_conv2d", "dwconv3x3", "grid_sample"]
 
 
+def pin_threads():
+    """One OpenMP thread per core for every process a run starts (shiftnn and PyTorch
+    alike), unless the caller chose: unpinned, a thread that moved between cores made the
+    paired copy run up to 2x slower than alone at 2 threads (1x192x28x28)."""
+    os.environ.setdefault("OMP_PROC_BIND", "true")
+    os.environ.setdefault("OMP_PLACES", "cores")
+
+
 def suite_filter(shapes, threads, strategies):
     """bench_shift filter: memcpy, copy nchw/nhwc zero/keep, and every strategy in the
     peer's semantics (nchw, replicate), for these shapes and thread counts."""
