@@ -21,12 +21,13 @@ PEER_OF = {"copy": "slice", "roll": "roll", "deform": "deform_conv2d", "dwconv":
 PEER_STRATEGIES = ["slice", "roll", "deform_conv2d", "dwconv3x3", "grid_sample"]
 
 
-def pin_threads():
-    """One OpenMP thread per core for every process a run starts (shiftnn and PyTorch
-    alike), unless the caller chose: unpinned, a thread that moved between cores made the
-    paired copy run up to 2x slower than alone at 2 threads (1x192x28x28)."""
-    os.environ.setdefault("OMP_PROC_BIND", "true")
-    os.environ.setdefault("OMP_PLACES", "cores")
+def pinned_env():
+    """Environment for bench_shift and the peer: one OpenMP thread per core unless the
+    caller chose. Unpinned, a thread that moved between cores made the paired copy run up
+    to 2x slower than alone at 2 threads (1x192x28x28). Not for processes that start
+    others: libgomp binds the initial thread, and a child inherits that one core."""
+    return {k: os.environ.get(k, v) for k, v in (("OMP_PROC_BIND", "true"),
+                                                   ("OMP_PLACES", "cores"))}
 
 
 def suite_filter(shapes, threads, strategies):
@@ -45,7 +46,7 @@ def run_bench_json(bench, pattern, repetitions, min_time=None, env=None):
            f"--benchmark_repetitions={repetitions}", "--benchmark_report_aggregates_only=true"]
     if min_time is not None:
         cmd.append(f"--benchmark_min_time={min_time}")
-    full_env = dict(os.environ)
+    full_env = dict(os.environ, **pinned_env())
     full_env.update(env or {})
     out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, env=full_env, text=True).stdout
     return json.loads(out)
@@ -83,7 +84,8 @@ def run_peer_json(threads, shapes=None, sweep=None, min_time=0.5, repeats=5):
     cmd = ["/usr/bin/python3", os.path.join(HERE, "torch_peer.py"), "--threads", str(threads),
            "--min-time", str(min_time), "--repeats", str(repeats)]
     cmd += ["--sweep", str(sweep)] if sweep else ["--shapes", ",".join(shapes)]
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True,
+                         env=dict(os.environ, **pinned_env())).stdout
     return json.loads(out)
 
 

@@ -12,7 +12,7 @@ import os
 import sys
 
 from benchlib import (DRAM, HERE, QUICK, STRATEGIES, SUITE, TARGET, memcpy_table, paired_table,
-                      peer_table, pin_threads, run_bench, run_peer)
+                      peer_table, run_bench, run_peer)
 
 
 def main():
@@ -27,7 +27,6 @@ def main():
     ap.add_argument("--dram", action="store_true", help=f"add {DRAM} to table (a)")
     args = ap.parse_args()
 
-    pin_threads()
     threads = [int(t) for t in args.threads.split(",")]
     strategies = args.strategies.split(",")
     shapes = QUICK if args.quick else SUITE

@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
 
 from benchlib import (PEER_OF, PEER_STRATEGIES, STRATEGIES, SUITE, bench_medians,  # noqa: E402
-                      elements, memcpy_table, mib, paired_table, peer_table, pin_threads,
+                      elements, memcpy_table, mib, paired_table, peer_table, pinned_env,
                       run_bench_json, run_peer_json, suite_filter, table, us)
 
 QUICK_SHAPES = ["1x8x5x5", "1x384x14x14", "1x768x7x7"]
@@ -94,9 +94,9 @@ def machine(shiftnn_cli, torch_version, threads):
         ("kernel", f"{platform.system()} {platform.release()}"),
         ("date", datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")),
         ("threads", f"{', '.join(map(str, threads))} (shiftnn: ShiftOp threads; PyTorch: "
-                    "torch.set_num_threads); "
-                    + ", ".join(f"{v}={os.environ.get(v, 'unset')}"
-                                for v in ("OMP_NUM_THREADS", "OMP_PROC_BIND", "OMP_PLACES"))),
+                    "torch.set_num_threads); OMP_NUM_THREADS="
+                    f"{os.environ.get('OMP_NUM_THREADS', 'unset')}; bench_shift and the peer "
+                    "with " + ", ".join(f"{k}={v}" for k, v in pinned_env().items())),
         ("load average at start", " ".join(f"{x:.2f}" for x in os.getloadavg())),
     ]
     return rows
@@ -231,7 +231,6 @@ def main():
                     help="only redraw report.md and the plots from the JSON in --out")
     args = ap.parse_args()
     if not args.replot:
-        pin_threads()
         os.makedirs(args.out, exist_ok=True)
         measure(args)
     render(args.out)
