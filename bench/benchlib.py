@@ -116,6 +116,11 @@ def table(header, rows):
     return "\n".join(lines)
 
 
+def ratio_text(ratio):
+    """Two decimals, or three where two would round a miss of the target up to it."""
+    return f"{ratio:.3f}x" if ratio < TARGET <= round(ratio, 2) else f"{ratio:.2f}x"
+
+
 def memcpy_table(bench, shapes, t, copy="copy"):
     """Cells: time in us (memcpy time / copy time); a miss of the target is bold.
     copy: "copy", or "copy_nt" for the variant with streaming stores."""
@@ -134,7 +139,7 @@ def memcpy_table(bench, shapes, t, copy="copy"):
                 row.append("-")
                 continue
             ratio = base["us"] / r["us"]
-            cell = f"{us(r['us'])} ({ratio:.2f}x)"
+            cell = f"{us(r['us'])} ({ratio_text(ratio)})"
             row.append(f"**{cell}**" if s in TARGET_SHAPES and ratio < TARGET else cell)
         rows.append(row)
     return table(header, rows)
@@ -155,7 +160,7 @@ def paired_table(bench, shapes, t):
                 row.append("-")
                 continue
             ratio = r["memcpy_per_copy"]
-            cell = f"{ratio:.2f}x ({us(r['memcpy_us'])} / {us(r['copy_us'])})"
+            cell = f"{ratio_text(ratio)} ({us(r['memcpy_us'])} / {us(r['copy_us'])})"
             row.append(f"**{cell}**" if s in TARGET_SHAPES and ratio < TARGET else cell)
         if any(c != "-" for c in row[2:]):
             rows.append(row)
