@@ -2,15 +2,14 @@
 // the host runs, their entry points (layout_ops.hpp), oneDNN's reorder the graph runtime
 // used before, and a memcpy of the same bytes as the physical limit.
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include <cstdint>
-#include <cstring>
 #include <exception>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "kernels/kernel_table.hpp"
 #include "kernels/layout_ops.hpp"
 #include "kernels/onednn/layers_onednn.hpp"
@@ -47,19 +46,9 @@ void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
   const Tensor in = random_tensor(shape);
   Tensor out(shape);
   const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
-  const auto* src = reinterpret_cast<const char*>(in.data());
-  auto* dst = reinterpret_cast<char*>(out.data());
   for (auto _ : state) {
-    if (threads == 1) {
-      std::memcpy(dst, src, bytes);
-    } else {
-#pragma omp parallel num_threads(threads)
-      {
-        const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
-        std::memcpy(dst + bytes * t / count, src + bytes * t / count,
-                    bytes * (t + 1) / count - bytes * t / count);
-      }
-    }
+    shiftnn::bench::parallel_memcpy(reinterpret_cast<char*>(out.data()),
+                                    reinterpret_cast<const char*>(in.data()), bytes, threads);
     benchmark::ClobberMemory();
   }
   set_traffic(state, shape);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "shiftnn/model.hpp"
 #include "support/model_blocks.hpp"
 
@@ -46,11 +47,6 @@ Fixture& fixture(const std::string& name, int64_t n, int threads) {
   return f;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
-}
-
 // args: batch, threads. Counters: the arena and the activations it holds (MiB), the
 // median over the timed runs of (run time - sum of node times) as a share of the run.
 void BM_model(benchmark::State& state, const std::string& name) {
@@ -70,7 +66,7 @@ void BM_model(benchmark::State& state, const std::string& name) {
     overhead.push_back((total - nodes) / total);
   }
   const MemoryReport m = f.model->memory(state.range(0));
-  state.counters["overhead_pct"] = 100 * median(overhead);
+  state.counters["overhead_pct"] = 100 * shiftnn::bench::median(overhead);
   state.counters["arena_MiB"] = m.arena_bytes / 1048576.0;
   state.counters["activations_MiB"] = m.intermediates_bytes / 1048576.0;
   state.counters["nodes"] = static_cast<double>(rows.size());

@@ -3,7 +3,6 @@
 // physical limit, alone and paired with copy. bench/compare.py turns the JSON output into
 // ratio tables; scripts/bench into a report with plots.
 #include <benchmark/benchmark.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
@@ -16,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "kernels/kernel_table.hpp"
 #include "shiftnn/shiftnn.hpp"
 
@@ -27,6 +27,8 @@ using shiftnn::Layout;
 using shiftnn::Shape;
 using shiftnn::Strategy;
 using shiftnn::Tensor;
+using shiftnn::bench::median;
+using shiftnn::bench::parallel_memcpy;
 
 // SPEC §5 suite; the ~200 MiB DRAM shape only with SHIFTNN_BENCH_DRAM=1.
 std::vector<Shape> suite_shapes() {
@@ -110,36 +112,16 @@ void bench_strategy(benchmark::State& state, Strategy strategy, Layout layout, B
   set_traffic(state, shape);
 }
 
-// memcpy of bytes; more than one thread splits them into contiguous parts inside one
-// OpenMP region, as the engine's parallel_for does.
-void copy_bytes(char* dst, const char* src, size_t bytes, int threads) {
-  if (threads == 1) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
-    const size_t begin = bytes * t / count, end = bytes * (t + 1) / count;
-    std::memcpy(dst + begin, src + begin, end - begin);
-  }
-}
-
 void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
   const Tensor& in = random_input(shape, Layout::nchw);
   Tensor out(shape);
   const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
   for (auto _ : state) {
-    copy_bytes(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()), bytes,
-               threads);
+    parallel_memcpy(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()),
+                    bytes, threads);
     benchmark::ClobberMemory();
   }
   set_traffic(state, shape);
-}
-
-double median(std::vector<double> v) {
-  std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
-  return v[v.size() / 2];
 }
 
 // Strategy copy and a memcpy of the same bytes, one after the other in every iteration:
@@ -161,8 +143,8 @@ void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary
                               {Strategy::copy, threads, ""});
     state.SetLabel(op.kernel_name());
     auto run_memcpy = [&] {
-      copy_bytes(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()),
-                 bytes, threads);
+      parallel_memcpy(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()),
+                      bytes, threads);
       benchmark::ClobberMemory();
     };
     auto run_copy = [&] {

@@ -293,7 +293,7 @@ TEST_P(ShiftKernelTest, ManyEdgeVectors) {
 }
 
 // Runs of random lengths (8 to 40 channels) and displacements in whole-vector pixels
-// of up to 128 channels (1 to 12 vectors on every ISA): the nhwc pixel loop is
+// of up to 128 channels (up to 12 vectors on avx2 and sse2): the nhwc pixel loop is
 // specialised per pattern of vectors that take two runs, so many such patterns are
 // run, not only quad's.
 TEST_P(ShiftKernelTest, RandomRunsInWholeVectorPixels) {
