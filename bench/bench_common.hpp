@@ -1,27 +1,19 @@
 #pragma once
-// What the benchmark binaries share: the memcpy baseline and the median of timings.
-#include <omp.h>
-
+// What the benchmark binaries share beyond shiftnn/baseline.hpp: the shape suite they
+// run and the median of timings.
 #include <algorithm>
-#include <cstddef>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
+#include "shiftnn/baseline.hpp"
+
 namespace shiftnn::bench {
 
-// memcpy of bytes; more than one thread splits them into contiguous parts inside one
-// OpenMP region, as the engine's parallel_for and layout_ops split their items.
-inline void parallel_memcpy(char* dst, const char* src, size_t bytes, int threads) {
-  if (threads == 1) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
-    const size_t begin = bytes * t / count, end = bytes * (t + 1) / count;
-    std::memcpy(dst + begin, src + begin, end - begin);
-  }
+// SPEC §5's suite; the DRAM-sized shape only with SHIFTNN_BENCH_DRAM=1.
+inline std::vector<Shape> suite_shapes() {
+  const char* dram = std::getenv("SHIFTNN_BENCH_DRAM");
+  return standard_shapes(dram && std::strcmp(dram, "1") == 0);
 }
 
 inline double median(std::vector<double> v) {

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "bench_common.hpp"
 #include "kernels/kernel_table.hpp"
 #include "kernels/layout_ops.hpp"
 #include "kernels/onednn/layers_onednn.hpp"
@@ -47,8 +46,7 @@ void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
   Tensor out(shape);
   const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
   for (auto _ : state) {
-    shiftnn::bench::parallel_memcpy(reinterpret_cast<char*>(out.data()),
-                                    reinterpret_cast<const char*>(in.data()), bytes, threads);
+    shiftnn::parallel_memcpy(out.data(), in.data(), bytes, threads);
     benchmark::ClobberMemory();
   }
   set_traffic(state, shape);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_common.hpp"
 #include "shiftnn/planner.hpp"
 #include "shiftnn/timing.hpp"
 
@@ -82,15 +83,6 @@ void BM_EstimateMiss(benchmark::State& state) {
 }
 BENCHMARK(BM_EstimateMiss)->Arg(96)->Arg(768);
 
-std::vector<Shape> suite_shapes() {
-  std::vector<Shape> shapes = {{1, 8, 5, 5},     {1, 96, 56, 56}, {1, 192, 28, 28},
-                               {1, 384, 14, 14}, {1, 768, 7, 7},  {1, 768, 14, 14},
-                               {8, 96, 56, 56},  {32, 64, 32, 32}};
-  const char* dram = std::getenv("SHIFTNN_BENCH_DRAM");
-  if (dram && std::string(dram) == "1") shapes.push_back({64, 256, 56, 56});
-  return shapes;
-}
-
 struct RuleRow {
   std::string shape, pick, fastest;
   double pick_us = 0, fastest_us = 0, tune_s = 0;
@@ -135,7 +127,7 @@ void BM_FivePercentRule(benchmark::State& state, Shape shape) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  for (const Shape& s : suite_shapes()) {
+  for (const Shape& s : shiftnn::bench::suite_shapes()) {
     benchmark::RegisterBenchmark(("BM_FivePercentRule/" + s.str()).c_str(), BM_FivePercentRule, s)
         ->Iterations(1)
         ->Unit(benchmark::kMillisecond);

@@ -24,21 +24,12 @@ namespace {
 namespace kn = shiftnn::kernels;
 using shiftnn::Boundary;
 using shiftnn::Layout;
+using shiftnn::parallel_memcpy;
 using shiftnn::Shape;
 using shiftnn::Strategy;
 using shiftnn::Tensor;
 using shiftnn::bench::median;
-using shiftnn::bench::parallel_memcpy;
-
-// SPEC §5 suite; the ~200 MiB DRAM shape only with SHIFTNN_BENCH_DRAM=1.
-std::vector<Shape> suite_shapes() {
-  std::vector<Shape> shapes = {{1, 8, 5, 5},     {1, 96, 56, 56}, {1, 192, 28, 28},
-                               {1, 384, 14, 14}, {1, 768, 7, 7},  {1, 768, 14, 14},
-                               {8, 96, 56, 56},  {32, 64, 32, 32}};
-  const char* dram = std::getenv("SHIFTNN_BENCH_DRAM");
-  if (dram && std::string(dram) == "1") shapes.push_back({64, 256, 56, 56});
-  return shapes;
-}
+using shiftnn::bench::suite_shapes;
 
 // Powers of two up to all hardware threads, and all of them: the thread-scaling curve.
 std::vector<int> thread_counts() {
@@ -117,8 +108,7 @@ void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
   Tensor out(shape);
   const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
   for (auto _ : state) {
-    parallel_memcpy(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()),
-                    bytes, threads);
+    parallel_memcpy(out.data(), in.data(), bytes, threads);
     benchmark::ClobberMemory();
   }
   set_traffic(state, shape);
@@ -143,8 +133,7 @@ void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary
                               {Strategy::copy, threads, ""});
     state.SetLabel(op.kernel_name());
     auto run_memcpy = [&] {
-      parallel_memcpy(reinterpret_cast<char*>(out.data()), reinterpret_cast<const char*>(in.data()),
-                      bytes, threads);
+      parallel_memcpy(out.data(), in.data(), bytes, threads);
       benchmark::ClobberMemory();
     };
     auto run_copy = [&] {

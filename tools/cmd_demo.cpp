@@ -8,10 +8,9 @@
 #include <random>
 #include <vector>
 
-#include <omp.h>
-
 #include "cli_support.hpp"
 #include "demo_digits.hpp"
+#include "shiftnn/baseline.hpp"
 #include "shiftnn/planner.hpp"
 #include "shiftnn/shift.hpp"
 #include "shiftnn/system_info.hpp"
@@ -55,9 +54,7 @@ void show_seed_example() {
 }
 
 void time_suite(bool include_dram, int threads) {
-  std::vector<Shape> suite = {{1, 8, 5, 5},   {1, 96, 56, 56},  {1, 192, 28, 28}, {1, 384, 14, 14},
-                              {1, 768, 7, 7}, {1, 768, 14, 14}, {8, 96, 56, 56},  {32, 64, 32, 32}};
-  if (include_dram) suite.push_back({64, 256, 56, 56});
+  const std::vector<Shape> suite = standard_shapes(include_dram);
   std::printf("\nEvery strategy on the shape suite: quad, boundary zero, nchw, %d thread%s\n",
               threads, threads == 1 ? "" : "s");
   std::printf(
@@ -73,15 +70,8 @@ void time_suite(bool include_dram, int threads) {
     Tensor x(shape), y(shape);
     for (int64_t i = 0; i < x.elements(); ++i) x.data()[i] = dist(rng);
     const double bytes = 2.0 * x.elements() * sizeof(float);
-    const size_t n = static_cast<size_t>(x.elements());
-    const double memcpy_us = median_microseconds([&] {
-#pragma omp parallel num_threads(threads)
-      {
-        const size_t t = omp_get_thread_num(), T = omp_get_num_threads();
-        const size_t b = n * t / T, e = n * (t + 1) / T;
-        std::memcpy(y.data() + b, x.data() + b, (e - b) * sizeof(float));
-      }
-    });
+    const double memcpy_us = median_microseconds(
+        [&] { parallel_memcpy(y.data(), x.data(), x.elements() * sizeof(float), threads); });
     const ShiftSpec spec = parse_pattern("quad", shape.c, Boundary::zero);
     std::vector<double> us;
     for (Strategy s : all_strategies()) {

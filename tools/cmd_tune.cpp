@@ -3,7 +3,6 @@
 // winner is marked and stored in the wisdom file.
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <map>
 #include <memory>
 #include <vector>
@@ -11,6 +10,7 @@
 #include <omp.h>
 
 #include "cli_support.hpp"
+#include "shiftnn/baseline.hpp"
 #include "shiftnn/error.hpp"
 #include "shiftnn/planner.hpp"
 #include "shiftnn/timing.hpp"
@@ -24,25 +24,10 @@ struct TuneArgs {
   bool suite = false;
 };
 
-std::vector<Shape> suite_shapes() {
-  return {{1, 8, 5, 5},     {1, 96, 56, 56}, {1, 192, 28, 28}, {1, 384, 14, 14}, {1, 768, 7, 7},
-          {1, 768, 14, 14}, {8, 96, 56, 56}, {32, 64, 32, 32}, {64, 256, 56, 56}};
-}
-
 // Median us of a memcpy of x's bytes split over `threads`, as the shift kernels split.
 double memcpy_us(const Tensor& x, Tensor& y, int threads) {
-  const size_t n = static_cast<size_t>(x.elements());
-  if (threads == 1) {
-    return median_microseconds([&] { std::memcpy(y.data(), x.data(), n * sizeof(float)); });
-  }
-  return median_microseconds([&] {
-#pragma omp parallel num_threads(threads)
-    {
-      const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
-      const size_t b = n * t / count, e = n * (t + 1) / count;
-      std::memcpy(y.data() + b, x.data() + b, (e - b) * sizeof(float));
-    }
-  });
+  return median_microseconds(
+      [&] { parallel_memcpy(y.data(), x.data(), x.elements() * sizeof(float), threads); });
 }
 
 void tune_one(Planner& planner, const TuneArgs& a, Shape shape, PlanMode mode) {
@@ -99,7 +84,7 @@ void run_tune(const TuneArgs& a) {
                 planner.wisdom_path().c_str());
   }
   const std::vector<Shape> shapes =
-      a.suite ? suite_shapes() : std::vector<Shape>{parse_shape(a.shape)};
+      a.suite ? standard_shapes(true) : std::vector<Shape>{parse_shape(a.shape)};
   for (const Shape& shape : shapes) tune_one(planner, a, shape, mode);
 }
 

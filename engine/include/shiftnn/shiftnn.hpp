@@ -1,4 +1,5 @@
 #pragma once
+#include "shiftnn/baseline.hpp"
 #include "shiftnn/error.hpp"
 #include "shiftnn/graph.hpp"
 #include "shiftnn/grid_sample.hpp"
