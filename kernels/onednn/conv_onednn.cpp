@@ -51,12 +51,6 @@ memory reorder_weights(const memory::desc& user_md, const float* user, const mem
   return to;
 }
 
-memory copy_bias(const float* bias, int64_t count) {
-  memory m({{count}, f32, Tag::a}, cpu_engine());
-  std::copy(bias, bias + count, static_cast<float*>(m.get_data_handle()));
-  return m;
-}
-
 }  // namespace
 
 // A primitive with prepared weights (convolution or inner product) and how it runs.
@@ -113,7 +107,7 @@ ConvOnednn::ConvOnednn(const reference::ConvShape& s, const float* weight, const
   m.primitive = dnnl::convolution_forward(pd);
   m.weights =
       reorder_weights({w_dims, f32, grouped ? Tag::goihw : Tag::oihw}, weight, pd.weights_desc());
-  if (bias) m.bias = copy_bias(bias, s.oc);
+  if (bias) m.bias = copy_to_memory(bias, s.oc);
   m.scratch_bytes = pd.scratchpad_desc().get_size();
   m.name = std::string("conv_onednn/") + pd.impl_info_str();
 }
@@ -151,7 +145,7 @@ LinearOnednn::LinearOnednn(int64_t n, int64_t in, int64_t out, const float* weig
                                                        cpu_engine());
   m.primitive = dnnl::inner_product_forward(pd);
   m.weights = reorder_weights({{out, in}, f32, Tag::oi}, weight, pd.weights_desc());
-  if (bias) m.bias = copy_bias(bias, out);
+  if (bias) m.bias = copy_to_memory(bias, out);
   m.scratch_bytes = pd.scratchpad_desc().get_size();
   m.name = std::string("linear_onednn/") + pd.impl_info_str();
 }

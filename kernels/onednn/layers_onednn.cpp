@@ -65,12 +65,6 @@ dnnl::primitive_attr user_scratchpad() {
   return attr;
 }
 
-memory copy_vector(const float* values, int64_t count) {
-  memory m({{count}, f32, Tag::a}, cpu_engine());
-  std::copy(values, values + count, static_cast<float*>(m.get_data_handle()));
-  return m;
-}
-
 }  // namespace
 
 OnednnLayer::OnednnLayer() : impl_(std::make_unique<Impl>()) {}
@@ -135,8 +129,8 @@ LayerNormOnednn::LayerNormOnednn(Dims dims, const float* gamma, const float* bet
   impl_->set<dnnl::layer_normalization_forward>(
       dnnl::layer_normalization_forward::primitive_desc(desc, user_scratchpad(), cpu_engine()),
       "layer_norm");
-  impl_->constants = {{DNNL_ARG_SCALE, copy_vector(gamma, dims.c)},
-                      {DNNL_ARG_SHIFT, copy_vector(beta, dims.c)}};
+  impl_->constants = {{DNNL_ARG_SCALE, copy_to_memory(gamma, dims.c)},
+                      {DNNL_ARG_SHIFT, copy_to_memory(beta, dims.c)}};
 }
 
 void LayerNormOnednn::run(const float* src, float* dst, void* scratch) const {

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cassert>
 
 namespace shiftnn::kernels {
@@ -22,6 +23,13 @@ OmpThreadsScope::OmpThreadsScope(int threads) : saved_(omp_get_max_threads()) {
 
 OmpThreadsScope::~OmpThreadsScope() {
   omp_set_num_threads(saved_);
+}
+
+dnnl::memory copy_to_memory(const float* values, int64_t count) {
+  dnnl::memory m({{count}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::a},
+                 cpu_engine());
+  std::copy(values, values + count, static_cast<float*>(m.get_data_handle()));
+  return m;
 }
 
 dnnl::memory scratchpad_memory(void* scratch, size_t bytes) {

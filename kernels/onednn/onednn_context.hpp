@@ -1,6 +1,7 @@
 #pragma once
 // What every oneDNN adapter shares: one CPU engine, one stream per calling thread, and
 // the OpenMP thread count oneDNN reads from the calling thread.
+#include <cstdint>
 #include <dnnl.hpp>
 #include <unordered_map>
 
@@ -23,6 +24,9 @@ class OmpThreadsScope {
  private:
   int saved_;
 };
+
+// A new f32 memory (format a) holding a copy of values[0, count): biases, scales, shifts.
+dnnl::memory copy_to_memory(const float* values, int64_t count);
 
 // A u8 memory over `bytes` of caller scratch, for DNNL_ARG_SCRATCHPAD (user mode).
 dnnl::memory scratchpad_memory(void* scratch, size_t bytes);
