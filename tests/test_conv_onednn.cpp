@@ -15,21 +15,15 @@
 #include "kernels/reference/layer_reference.hpp"
 #include "support/test_support.hpp"
 
+namespace shiftnn::test {
 namespace {
 
 namespace k = shiftnn::kernels;
 namespace ref = shiftnn::kernels::reference;
-using shiftnn::Layout;
-using shiftnn::Shape;
-using shiftnn::test::GuardedBuffer;
-using shiftnn::test::random_values;
-
-using shiftnn::test::from_nhwc;
-using shiftnn::test::Scratch;
 
 // 1e-4 of the largest reference magnitude (at least 1e-4 absolute).
 float tolerance(const std::vector<float>& want) {
-  return 1e-4f * std::max(1.0f, shiftnn::test::max_abs(want));
+  return 1e-4f * std::max(1.0f, max_abs(want));
 }
 
 void activate(std::vector<float>& y, k::Activation a) {
@@ -136,10 +130,10 @@ Shape out_shape(const ref::ConvShape& s) {
 std::string run_and_check(const k::ConvOnednn& op, const ConvCase& c, const ConvData& d) {
   const ref::ConvShape& s = c.s;
   const Shape in{s.n, s.ic, s.ih, s.iw}, out = out_shape(s);
-  const std::vector<float> x = shiftnn::test::to_nhwc(d.x, in);
+  const std::vector<float> x = to_nhwc(d.x, in);
   GuardedBuffer dst(out.elements());
   if (c.accumulate) {
-    const std::vector<float> prefill = shiftnn::test::to_nhwc(d.prefill, out);
+    const std::vector<float> prefill = to_nhwc(d.prefill, out);
     std::copy(prefill.begin(), prefill.end(), dst.data());
   }
   // No scratch at all when the primitive needs none, as the header allows.
@@ -147,7 +141,7 @@ std::string run_and_check(const k::ConvOnednn& op, const ConvCase& c, const Conv
   op.run(x.data(), dst.data(), op.scratch_bytes() > 0 ? scratch.get() : nullptr);
   if (dst.damaged_guard() >= 0) return "guard float " + std::to_string(dst.damaged_guard());
   const std::vector<float> got = from_nhwc(dst.data(), out);
-  return shiftnn::test::compare(got.data(), d.want.data(), out, Layout::nchw, tolerance(d.want));
+  return compare(got.data(), d.want.data(), out, Layout::nchw, tolerance(d.want));
 }
 
 class ConvOnednnTest : public ::testing::TestWithParam<std::tuple<ConvCase, int>> {};
@@ -226,9 +220,7 @@ TEST_P(LinearOnednnTest, MatchesReference) {
   Scratch scratch(op.scratch_bytes());
   op.run(x.data(), dst.data(), scratch.get());
   EXPECT_EQ(dst.damaged_guard(), -1);
-  EXPECT_EQ(shiftnn::test::compare(dst.data(), want.data(), {c.n, out, 1, 1}, Layout::nchw,
-                                   tolerance(want)),
-            "")
+  EXPECT_EQ(compare(dst.data(), want.data(), {c.n, out, 1, 1}, Layout::nchw, tolerance(want)), "")
       << op.name();
 }
 
@@ -243,3 +235,4 @@ INSTANTIATE_TEST_SUITE_P(Cases, LinearOnednnTest,
                          });
 
 }  // namespace
+}  // namespace shiftnn::test

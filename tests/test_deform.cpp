@@ -16,6 +16,7 @@
 #include "kernels/kernel_table.hpp"
 #include "kernels/reference/reference.hpp"
 #include "kernels/shift_geometry.hpp"
+#include "support/test_support.hpp"
 
 namespace shiftnn::kernels {
 namespace {
@@ -31,20 +32,6 @@ constexpr float kSentinel = -12345.678f;
 const Shape kShapes[] = {{1, 1, 1, 1},   {2, 3, 5, 7},  {1, 5, 13, 17}, {1, 4, 7, 7},
                          {1, 3, 3, 31},  {1, 2, 2, 40}, {1, 7, 1, 19},  {2, 6, 11, 1},
                          {1, 9, 16, 16}, {1, 2, 6, 67}};
-
-const char* boundary_name(Boundary b) {
-  switch (b) {
-    case Boundary::zero:
-      return "zero";
-    case Boundary::replicate:
-      return "replicate";
-    case Boundary::keep:
-      return "keep";
-    case Boundary::circular:
-      return "circular";
-  }
-  return "?";
-}
 
 // Input with negative values and -0.0 entries: a bilinear sum with weights 1, 0 would
 // turn -0.0 into +0.0, which the integer comparison catches.
@@ -107,7 +94,7 @@ std::string describe(const Case& k, Isa isa) {
   std::string d = std::string(isa_name(isa)) + " " + std::to_string(k.s.n) + "x" +
                   std::to_string(k.s.c) + "x" + std::to_string(k.s.h) + "x" +
                   std::to_string(k.s.w) + (k.layout == Layout::nchw ? " nchw " : " nhwc ") +
-                  boundary_name(k.boundary) + " d=";
+                  test::boundary_name(k.boundary) + " d=";
   for (size_t i = 0; i < k.dh.size(); ++i) {
     d += "(" + std::to_string(k.dh[i]) + "," + std::to_string(k.dw[i]) + ")";
   }

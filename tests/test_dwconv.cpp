@@ -10,11 +10,13 @@
 #include <thread>
 #include <vector>
 
+#include "engine/src/to_kernel.hpp"
 #include "kernels/onednn/dwconv_onednn.hpp"
 #include "kernels/reference/reference.hpp"
 #include "kernels/shift_geometry.hpp"
 #include "shiftnn/shift.hpp"
 #include "shiftnn/shift_spec.hpp"
+#include "support/test_support.hpp"
 
 namespace {
 
@@ -32,34 +34,6 @@ const Case kShapes[] = {{1, 8, 5, 5},  {2, 3, 1, 1},   {1, 17, 7, 13}, {3, 5, 11
 const k::Boundary kBoundaries[] = {k::Boundary::zero, k::Boundary::replicate, k::Boundary::keep,
                                    k::Boundary::circular};
 const k::Layout kLayouts[] = {k::Layout::nchw, k::Layout::nhwc};
-
-const char* name(k::Boundary b) {
-  switch (b) {
-    case k::Boundary::zero:
-      return "zero";
-    case k::Boundary::replicate:
-      return "replicate";
-    case k::Boundary::keep:
-      return "keep";
-    case k::Boundary::circular:
-      return "circular";
-  }
-  return "?";
-}
-
-shiftnn::Boundary to_api(k::Boundary b) {
-  switch (b) {
-    case k::Boundary::zero:
-      return shiftnn::Boundary::zero;
-    case k::Boundary::replicate:
-      return shiftnn::Boundary::replicate;
-    case k::Boundary::keep:
-      return shiftnn::Boundary::keep;
-    case k::Boundary::circular:
-      return shiftnn::Boundary::circular;
-  }
-  return shiftnn::Boundary::zero;
-}
 
 // Non-zero values (no -0.0: see NegativeZero), both signs, a few subnormals.
 std::vector<float> random_input(size_t count, unsigned seed) {
@@ -97,8 +71,8 @@ Result run_both(const Case& s, k::Layout layout, k::Boundary boundary, const std
 
 std::string describe(const Case& s, k::Layout layout, k::Boundary b, const std::string& what) {
   return std::to_string(s.n) + "x" + std::to_string(s.c) + "x" + std::to_string(s.h) + "x" +
-         std::to_string(s.w) + (layout == k::Layout::nchw ? " nchw " : " nhwc ") + name(b) + " " +
-         what;
+         std::to_string(s.w) + (layout == k::Layout::nchw ? " nchw " : " nhwc ") +
+         shiftnn::test::boundary_name(b) + " " + what;
 }
 
 void expect_bit_exact(const Case& s, k::Layout layout, k::Boundary b, const std::string& pattern,
@@ -119,7 +93,8 @@ TEST(Dwconv, IntegerPatternsBitExact) {
     for (k::Layout layout : kLayouts) {
       for (k::Boundary b : kBoundaries) {
         for (const char* pattern : patterns) {
-          const shiftnn::ShiftSpec spec = shiftnn::parse_pattern(pattern, s.c, to_api(b));
+          const shiftnn::ShiftSpec spec =
+              shiftnn::parse_pattern(pattern, s.c, shiftnn::test::from_kernel(b));
           expect_bit_exact(s, layout, b, pattern, spec.dh, spec.dw);
         }
       }
@@ -302,7 +277,7 @@ TEST(Dwconv, PublicApi) {
     const std::vector<float> values = random_input(static_cast<size_t>(shape.elements()), 3);
     std::copy(values.begin(), values.end(), x.data());
     op.run(x.cview(), y.view());
-    const k::Layout kl = layout == shiftnn::Layout::nchw ? k::Layout::nchw : k::Layout::nhwc;
+    const k::Layout kl = shiftnn::detail::to_kernel(layout);
     k::reference::shift(x.data(), ref.data(), shape.n, shape.c, shape.h, shape.w, kl,
                         k::Boundary::replicate, spec.dh.data(), spec.dw.data());
     EXPECT_EQ(0, std::memcmp(y.data(), ref.data(), static_cast<size_t>(shape.elements()) * 4));

@@ -33,11 +33,22 @@ const sk::GridModeK kModes[] = {sk::GridModeK::bilinear, sk::GridModeK::nearest}
 const sk::GridPaddingK kPaddings[] = {sk::GridPaddingK::zeros, sk::GridPaddingK::border,
                                       sk::GridPaddingK::reflection};
 
-std::vector<sk::Isa> runnable_isas() {
-  int count = 0;
-  const sk::Isa* isas = sk::built_isas(&count);
-  std::vector<sk::Isa> v;
-  for (int i = 0; i < count; ++i) v.push_back(isas[i]);
+// One layout's kernel on one ISA.
+struct LayoutKernel {
+  sk::Isa isa;
+  sk::Layout layout;
+  sk::GridSampleKernel kernel;
+};
+
+// Both layouts' kernels on every ISA the host runs, ISA by ISA.
+std::vector<LayoutKernel> host_kernels() {
+  std::vector<LayoutKernel> v;
+  for (sk::Isa isa : built_isa_list()) {
+    if (!sk::host_supports(isa)) continue;
+    const sk::KernelTable& t = sk::kernels_for(isa);
+    v.push_back({isa, sk::Layout::nchw, t.grid_sample_nchw});
+    v.push_back({isa, sk::Layout::nhwc, t.grid_sample_nhwc});
+  }
   return v;
 }
 
@@ -121,24 +132,18 @@ void check_kernel(sk::GridSampleKernel kernel, sk::GridSampleArgs a, int64_t dst
 
 TEST(GridSampleKernels, MatchReference) {
   uint32_t seed = 1;
-  for (sk::Isa isa : runnable_isas()) {
-    if (!sk::host_supports(isa)) continue;
-    const sk::KernelTable& t = sk::kernels_for(isa);
-    for (sk::Layout layout : {sk::Layout::nchw, sk::Layout::nhwc}) {
-      const sk::GridSampleKernel kernel =
-          layout == sk::Layout::nchw ? t.grid_sample_nchw : t.grid_sample_nhwc;
-      for (const Dims& d : kDims) {
-        const std::vector<float> x = random_values(d.n * d.c * d.h * d.w, ++seed);
-        const std::vector<float> grid = random_grid(d.n * d.ho * d.wo * 2, ++seed);
-        for (sk::GridModeK mode : kModes) {
-          for (sk::GridPaddingK padding : kPaddings) {
-            for (bool align : {false, true}) {
-              sk::GridSampleArgs a = dense_args(d, layout, mode, padding, align);
-              a.src = x.data();
-              a.grid = grid.data();
-              check_kernel(kernel, a, d.n * d.c * d.ho * d.wo, describe(isa, layout, d, a));
-              if (HasFatalFailure()) return;
-            }
+  for (const LayoutKernel& k : host_kernels()) {
+    for (const Dims& d : kDims) {
+      const std::vector<float> x = random_values(d.n * d.c * d.h * d.w, ++seed);
+      const std::vector<float> grid = random_grid(d.n * d.ho * d.wo * 2, ++seed);
+      for (sk::GridModeK mode : kModes) {
+        for (sk::GridPaddingK padding : kPaddings) {
+          for (bool align : {false, true}) {
+            sk::GridSampleArgs a = dense_args(d, k.layout, mode, padding, align);
+            a.src = x.data();
+            a.grid = grid.data();
+            check_kernel(k.kernel, a, d.n * d.c * d.ho * d.wo, describe(k.isa, k.layout, d, a));
+            if (HasFatalFailure()) return;
           }
         }
       }
@@ -150,50 +155,44 @@ TEST(GridSampleKernels, MatchReference) {
 // channel subset of a larger tensor; channels outside the subset stay untouched.
 TEST(GridSampleKernels, PixelGridOnChannelSubset) {
   uint32_t seed = 100;
-  for (sk::Isa isa : runnable_isas()) {
-    if (!sk::host_supports(isa)) continue;
-    const sk::KernelTable& t = sk::kernels_for(isa);
-    for (sk::Layout layout : {sk::Layout::nchw, sk::Layout::nhwc}) {
-      const sk::GridSampleKernel kernel =
-          layout == sk::Layout::nchw ? t.grid_sample_nchw : t.grid_sample_nhwc;
-      for (const Dims& full : kDims) {
-        const int64_t C = full.c + 3, c0 = 2, H = full.h, W = full.w;
-        const std::vector<float> x = random_values(full.n * C * H * W, ++seed);
-        const std::vector<float> grid = random_offsets(H * W, H, W, ++seed);
-        for (sk::GridModeK mode : kModes) {
-          for (sk::GridPaddingK padding : kPaddings) {
-            const Dims d{full.n, full.c, H, W, H, W};
-            sk::GridSampleArgs a = dense_args(d, layout, mode, padding, false);
-            a.pixel_grid = true;
-            const bool nchw = layout == sk::Layout::nchw;
-            const int64_t offset = nchw ? c0 * H * W : c0;
-            a.src = x.data() + offset;
-            a.grid = grid.data();
-            a.src_batch_stride = a.dst_batch_stride = C * H * W;
-            a.src_pixel_stride = a.dst_pixel_stride = C;
-            a.grid_batch_stride = 0;
-            const std::string what = describe(isa, layout, d, a);
+  for (const LayoutKernel& k : host_kernels()) {
+    for (const Dims& full : kDims) {
+      const int64_t C = full.c + 3, c0 = 2, H = full.h, W = full.w;
+      const std::vector<float> x = random_values(full.n * C * H * W, ++seed);
+      const std::vector<float> grid = random_offsets(H * W, H, W, ++seed);
+      for (sk::GridModeK mode : kModes) {
+        for (sk::GridPaddingK padding : kPaddings) {
+          const Dims d{full.n, full.c, H, W, H, W};
+          sk::GridSampleArgs a = dense_args(d, k.layout, mode, padding, false);
+          a.pixel_grid = true;
+          const bool nchw = k.layout == sk::Layout::nchw;
+          const int64_t offset = nchw ? c0 * H * W : c0;
+          a.src = x.data() + offset;
+          a.grid = grid.data();
+          a.src_batch_stride = a.dst_batch_stride = C * H * W;
+          a.src_pixel_stride = a.dst_pixel_stride = C;
+          a.grid_batch_stride = 0;
+          const std::string what = describe(k.isa, k.layout, d, a);
 
-            const int64_t total = full.n * C * H * W;
-            GuardedBuffer got(total);
-            std::vector<float> want(static_cast<size_t>(total), 0.0f);
-            sk::GridSampleArgs r = a;
-            r.dst = want.data() + offset;
-            sk::reference::grid_sample(r);
-            a.dst = got.data() + offset;
-            kernel(a, 0, a.n * a.ho);
-            ASSERT_EQ(got.damaged_guard(), -1) << what;
-            for (int64_t i = 0; i < total; ++i) {
-              const int64_t c = nchw ? (i / (H * W)) % C : i % C;
-              const bool mine = c >= c0 && c < c0 + full.c;
-              ASSERT_EQ(got.untouched(i), !mine) << what << ": float " << i;
-              if (!mine) continue;
-              const float g = got.data()[i], w = want[i];
-              const bool same = mode == sk::GridModeK::nearest ? bits_of(g) == bits_of(w)
-                                                               : std::fabs(g - w) <= 1e-6f;
-              ASSERT_TRUE(same) << what << ": float " << i << " got " << describe_float(g)
-                                << " want " << describe_float(w);
-            }
+          const int64_t total = full.n * C * H * W;
+          GuardedBuffer got(total);
+          std::vector<float> want(static_cast<size_t>(total), 0.0f);
+          sk::GridSampleArgs r = a;
+          r.dst = want.data() + offset;
+          sk::reference::grid_sample(r);
+          a.dst = got.data() + offset;
+          k.kernel(a, 0, a.n * a.ho);
+          ASSERT_EQ(got.damaged_guard(), -1) << what;
+          for (int64_t i = 0; i < total; ++i) {
+            const int64_t c = nchw ? (i / (H * W)) % C : i % C;
+            const bool mine = c >= c0 && c < c0 + full.c;
+            ASSERT_EQ(got.untouched(i), !mine) << what << ": float " << i;
+            if (!mine) continue;
+            const float g = got.data()[i], w = want[i];
+            const bool same = mode == sk::GridModeK::nearest ? bits_of(g) == bits_of(w)
+                                                             : std::fabs(g - w) <= 1e-6f;
+            ASSERT_TRUE(same) << what << ": float " << i << " got " << describe_float(g) << " want "
+                              << describe_float(w);
           }
         }
       }
@@ -208,7 +207,7 @@ TEST(GridSampleKernels, IntegerPixelOffsetsAreExactInBilinear) {
   const std::vector<float> x = random_values(d.c * d.h * d.w, 7);
   std::vector<float> grid(d.h * d.w * 2);
   for (int64_t i = 0; i < d.h * d.w; ++i) grid[2 * i] = -5.0f, grid[2 * i + 1] = 2.0f;
-  for (sk::Isa isa : runnable_isas()) {
+  for (sk::Isa isa : built_isa_list()) {
     if (!sk::host_supports(isa)) continue;
     sk::GridSampleArgs a =
         dense_args(d, sk::Layout::nchw, sk::GridModeK::bilinear, sk::GridPaddingK::zeros, false);

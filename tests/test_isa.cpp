@@ -21,12 +21,6 @@ namespace {
 
 namespace sk = shiftnn::kernels;
 
-std::vector<sk::Isa> built() {
-  int count = 0;
-  const sk::Isa* isas = sk::built_isas(&count);
-  return std::vector<sk::Isa>(isas, isas + count);
-}
-
 TEST(Isa, ParsesTheMaxIsaNames) {
   const std::vector<std::pair<const char*, sk::Isa>> names = {
       {"sse2", sk::Isa::sse2},       {"avx2", sk::Isa::avx2},     {"avx512", sk::Isa::avx512f},
@@ -52,7 +46,7 @@ TEST(Isa, NamesRoundTrip) {
 }
 
 TEST(Isa, HostSupportIsConsistent) {
-  const std::vector<sk::Isa> isas = built();
+  const std::vector<sk::Isa> isas = built_isa_list();
   ASSERT_FALSE(isas.empty());
   EXPECT_TRUE(sk::host_supports(sk::detected_isa()));
   EXPECT_TRUE(sk::host_supports(sk::active_isa()));
@@ -77,7 +71,7 @@ TEST(Isa, HostSupportIsConsistent) {
 
 TEST(Isa, TablePerSupportedIsa) {
   int tested = 0;
-  for (sk::Isa isa : built()) {
+  for (sk::Isa isa : built_isa_list()) {
     if (!sk::host_supports(isa)) continue;
     const sk::KernelTable& t = sk::kernels_for(isa);
     EXPECT_EQ(t.isa, isa) << sk::isa_name(isa);

@@ -1,12 +1,11 @@
 // The layer-op kernels of SHIFTNN_KERNEL_LIST (GroupNorm statistics and output, strided
 // slice) on every built ISA the host runs, and the nhwc entry points of layer_ops.hpp,
 // against the scalar nchw reference. The list drives the cases: a new kernel with one of
-// these tags is tested without editing this file.
+// these types is tested without editing this file.
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <ostream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -25,86 +24,6 @@ namespace {
 
 namespace sk = shiftnn::kernels;
 namespace ref = shiftnn::kernels::reference;
-
-enum class What { stats, apply, slice, other };
-
-// The `what` tokens of SHIFTNN_KERNEL_LIST.
-constexpr What ShiftInteger = What::other;
-constexpr What ShiftAny = What::other;
-constexpr What GridSample = What::other;
-constexpr What GroupNormStats = What::stats;
-constexpr What GroupNormApply = What::apply;
-constexpr What Slice = What::slice;
-constexpr What Transpose = What::other;
-
-struct Entry {
-  std::string name;
-  What what;
-  sk::GroupNormStatsKernel sk::KernelTable::*stats = nullptr;
-  sk::GroupNormApplyKernel sk::KernelTable::*apply = nullptr;
-  sk::SliceKernel sk::KernelTable::*slice = nullptr;
-};
-
-void add_entry(std::vector<Entry>* v, const char* name,
-               sk::GroupNormStatsKernel sk::KernelTable::*member, What what) {
-  Entry e{name, what};
-  e.stats = member;
-  v->push_back(e);
-}
-
-void add_entry(std::vector<Entry>* v, const char* name,
-               sk::GroupNormApplyKernel sk::KernelTable::*member, What what) {
-  Entry e{name, what};
-  e.apply = member;
-  v->push_back(e);
-}
-
-void add_entry(std::vector<Entry>* v, const char* name, sk::SliceKernel sk::KernelTable::*member,
-               What what) {
-  Entry e{name, what};
-  e.slice = member;
-  v->push_back(e);
-}
-
-// Shift and grid-sample kernels have their own tests.
-template <class Kernel>
-void add_entry(std::vector<Entry>*, const char*, Kernel sk::KernelTable::*, What) {}
-
-std::vector<Entry> layer_kernels() {
-  std::vector<Entry> v;
-#define SHIFTNN_TEST_ENTRY(name, type, what) add_entry(&v, #name, &sk::KernelTable::name, what);
-  SHIFTNN_KERNEL_LIST(SHIFTNN_TEST_ENTRY)
-#undef SHIFTNN_TEST_ENTRY
-  return v;
-}
-
-std::vector<sk::Isa> built() {
-  int count = 0;
-  const sk::Isa* isas = sk::built_isas(&count);
-  return std::vector<sk::Isa>(isas, isas + count);
-}
-
-struct KernelCase {
-  Entry kernel;
-  sk::Isa isa;
-};
-
-void PrintTo(const KernelCase& c, std::ostream* os) {
-  *os << c.kernel.name << "/" << sk::isa_name(c.isa);
-}
-
-std::string case_name(const testing::TestParamInfo<KernelCase>& info) {
-  return info.param.kernel.name + "_" + sk::isa_name(info.param.isa);
-}
-
-std::vector<KernelCase> cases(What what) {
-  std::vector<KernelCase> out;
-  for (const Entry& k : layer_kernels()) {
-    if (k.what != what) continue;
-    for (sk::Isa isa : built()) out.push_back({k, isa});
-  }
-  return out;
-}
 
 using Range = std::pair<int64_t, int64_t>;
 
@@ -292,25 +211,13 @@ TEST_P(GroupNormTest, StatsThenApplyMatchReference) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, GroupNormTest, testing::ValuesIn(built()), isa_case_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, GroupNormTest, testing::ValuesIn(built_isa_list()),
+                         isa_case_name);
 
-class KernelTest : public testing::TestWithParam<KernelCase> {
- protected:
-  void SetUp() override {
-    if (!sk::host_supports(GetParam().isa)) {
-      GTEST_SKIP() << "host cannot run " << sk::isa_name(GetParam().isa);
-    }
-    table_ = &sk::kernels_for(GetParam().isa);
-  }
-  const sk::KernelTable* table_ = nullptr;
-};
-
-class GroupNormStatsTest : public KernelTest {};
+class GroupNormStatsTest : public KernelCaseTest<sk::GroupNormStatsKernel> {};
 
 // Sums added into what the buffers held, per range, only for the range's images.
 TEST_P(GroupNormStatsTest, SumsOfShiftedValues) {
-  const sk::GroupNormStatsKernel kernel = table_->*(GetParam().kernel.stats);
-  ASSERT_NE(kernel, nullptr);
   uint32_t seed = 500;
   for (const NormCase& k : norm_cases()) {
     const NormData d = norm_data(k, seed += 3);
@@ -319,7 +226,7 @@ TEST_P(GroupNormStatsTest, SumsOfShiftedValues) {
       const std::string what = describe(k) + ", pixels [" + std::to_string(r.first) + ", " +
                                std::to_string(r.second) + ")";
       std::vector<double> sums(static_cast<size_t>(2 * n * c), 0.25);
-      kernel({d.x_nhwc.data(), c, hw, sums.data(), sums.data() + n * c}, r.first, r.second);
+      kernel_({d.x_nhwc.data(), c, hw, sums.data(), sums.data() + n * c}, r.first, r.second);
       std::vector<double> sum(n * c, 0.25), sum_sq(n * c, 0.25), abs_sum(n * c, 0.0);
       exact_sums(d.x_nhwc.data(), c, hw, r.first, r.second, &sum, &sum_sq, &abs_sum);
       for (int64_t at = 0; at < n * c; ++at) {
@@ -331,16 +238,15 @@ TEST_P(GroupNormStatsTest, SumsOfShiftedValues) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, GroupNormStatsTest, testing::ValuesIn(cases(What::stats)),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, GroupNormStatsTest,
+                         testing::ValuesIn(kernel_cases<sk::GroupNormStatsKernel>()),
+                         kernel_case_name<sk::GroupNormStatsKernel>);
 
-class GroupNormApplyTest : public KernelTest {};
+class GroupNormApplyTest : public KernelCaseTest<sk::GroupNormApplyKernel> {};
 
 // (x - mean) * scale + beta with given per image and channel mean and scale; every range
 // writes exactly its pixels, in place too.
 TEST_P(GroupNormApplyTest, NormalisesExactlyItsPixels) {
-  const sk::GroupNormApplyKernel kernel = table_->*(GetParam().kernel.apply);
-  ASSERT_NE(kernel, nullptr);
   uint32_t seed = 900;
   for (const NormCase& k : norm_cases()) {
     const int64_t n = k.s.n, c = k.s.c, hw = k.s.h * k.s.w;
@@ -367,7 +273,7 @@ TEST_P(GroupNormApplyTest, NormalisesExactlyItsPixels) {
                                      mean.data(), scale.data(), beta.data()};
       std::vector<bool> done(static_cast<size_t>(n * hw), false);
       for (const Range& r : split(n * hw, 3)) {
-        kernel(a, r.first, r.second);
+        kernel_(a, r.first, r.second);
         for (int64_t p = r.first; p < r.second; ++p) done[p] = true;
         ASSERT_EQ(out.damaged_guard(), -1) << what;
         if (in_place) continue;
@@ -385,8 +291,9 @@ TEST_P(GroupNormApplyTest, NormalisesExactlyItsPixels) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, GroupNormApplyTest, testing::ValuesIn(cases(What::apply)),
-                         case_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, GroupNormApplyTest,
+                         testing::ValuesIn(kernel_cases<sk::GroupNormApplyKernel>()),
+                         kernel_case_name<sk::GroupNormApplyKernel>);
 
 // ---- Slice -------------------------------------------------------------------------
 
@@ -450,11 +357,9 @@ std::vector<float> reference_slice(const std::vector<float>& x_nchw, const Slice
   return to_nhwc(y, u.out);
 }
 
-class SliceTest : public KernelTest {};
+class SliceTest : public KernelCaseTest<sk::SliceKernel> {};
 
 TEST_P(SliceTest, MatchesReferenceAndWritesExactlyItsPixels) {
-  const sk::SliceKernel kernel = table_->*(GetParam().kernel.slice);
-  ASSERT_NE(kernel, nullptr);
   uint32_t seed = 1300;
   for (const Shape& s : kSliceShapes) {
     const std::vector<float> x = random_values(s.elements(), ++seed);
@@ -474,11 +379,11 @@ TEST_P(SliceTest, MatchesReferenceAndWritesExactlyItsPixels) {
         a.dst = out.data();
         const std::vector<Range> ranges = split(pixels, parts);
         if (parts == 2) {
-          run_ranges(ranges, true, [&](size_t, int64_t b, int64_t e) { kernel(a, b, e); });
+          run_ranges(ranges, true, [&](size_t, int64_t b, int64_t e) { kernel_(a, b, e); });
         } else {
           std::vector<bool> done(static_cast<size_t>(pixels), false);
           for (const Range& r : ranges) {
-            kernel(a, r.first, r.second);
+            kernel_(a, r.first, r.second);
             for (int64_t p = r.first; p < r.second; ++p) done[p] = true;
             for (int64_t e = 0; e < u.out.elements(); ++e) {
               ASSERT_EQ(out.untouched(e), !done[e / u.out.c])
@@ -493,7 +398,8 @@ TEST_P(SliceTest, MatchesReferenceAndWritesExactlyItsPixels) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, SliceTest, testing::ValuesIn(cases(What::slice)), case_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, SliceTest, testing::ValuesIn(kernel_cases<sk::SliceKernel>()),
+                         kernel_case_name<sk::SliceKernel>);
 
 // ---- Entry points (the active ISA) --------------------------------------------------
 

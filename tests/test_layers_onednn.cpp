@@ -13,24 +13,18 @@
 #include "kernels/reference/layer_reference.hpp"
 #include "support/test_support.hpp"
 
+namespace shiftnn::test {
 namespace {
 
 namespace k = shiftnn::kernels;
 namespace ref = shiftnn::kernels::reference;
-using shiftnn::Layout;
-using shiftnn::Shape;
-using shiftnn::test::GuardedBuffer;
-using shiftnn::test::random_values;
-
-using shiftnn::test::from_nhwc;
-using shiftnn::test::Scratch;
 
 Shape shape(k::Dims d) {
   return {d.n, d.c, d.h, d.w};
 }
 
 std::vector<float> to_nhwc(const std::vector<float>& x, k::Dims d) {
-  return shiftnn::test::to_nhwc(x, shape(d));
+  return test::to_nhwc(x, shape(d));
 }
 
 // "" when the guards of dst are intact and its nhwc contents match want (nchw) within
@@ -38,8 +32,8 @@ std::vector<float> to_nhwc(const std::vector<float>& x, k::Dims d) {
 std::string check(const GuardedBuffer& dst, const std::vector<float>& want, k::Dims d) {
   if (dst.damaged_guard() >= 0) return "guard float " + std::to_string(dst.damaged_guard());
   const std::vector<float> got = from_nhwc(dst.data(), {d.n, d.c, d.h, d.w});
-  const float tolerance = 1e-4f * std::max(1.0f, shiftnn::test::max_abs(want));
-  return shiftnn::test::compare(got.data(), want.data(), shape(d), Layout::nchw, tolerance);
+  const float tolerance = 1e-4f * std::max(1.0f, max_abs(want));
+  return compare(got.data(), want.data(), shape(d), Layout::nchw, tolerance);
 }
 
 std::string label(k::Dims d) {
@@ -61,14 +55,14 @@ TEST(ReorderOnednn, BothWaysMatchPlainLoops) {
     Scratch scratch(forward.scratch_bytes());
     forward.run(x.data(), y.data(), scratch.get());
     EXPECT_EQ(y.damaged_guard(), -1);
-    EXPECT_EQ(shiftnn::test::compare(y.data(), x_nhwc.data(), shape(d), Layout::nhwc), "");
+    EXPECT_EQ(compare(y.data(), x_nhwc.data(), shape(d), Layout::nhwc), "");
 
     const k::ReorderOnednn back(d, false, 2);
     GuardedBuffer z(d.elements());
     Scratch back_scratch(back.scratch_bytes());
     back.run(x_nhwc.data(), z.data(), back_scratch.get());
     EXPECT_EQ(z.damaged_guard(), -1);
-    EXPECT_EQ(shiftnn::test::compare(z.data(), x.data(), shape(d), Layout::nchw), "");
+    EXPECT_EQ(compare(z.data(), x.data(), shape(d), Layout::nchw), "");
   }
 }
 
@@ -217,3 +211,4 @@ TEST(ConcatOnednn, TwoAndThreeInputs) {
 }
 
 }  // namespace
+}  // namespace shiftnn::test

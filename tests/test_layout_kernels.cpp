@@ -5,7 +5,6 @@
 // this file.
 #include <algorithm>
 #include <cstdint>
-#include <ostream>
 #include <string>
 #include <thread>
 #include <utility>
@@ -23,59 +22,9 @@ namespace {
 
 namespace sk = shiftnn::kernels;
 
-struct Entry {
-  std::string name;
-  sk::TransposeKernel sk::KernelTable::*member;
-  bool to_nhwc;  // else nhwc -> nchw
-};
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-void add_entry(std::vector<Entry>* v, const char* name,
-               sk::TransposeKernel sk::KernelTable::*member) {
-  v->push_back({name, member, ends_with(name, "_to_nhwc")});
-}
-
-// Other kernels have their own tests.
-template <class Kernel>
-void add_entry(std::vector<Entry>*, const char*, Kernel sk::KernelTable::*) {}
-
-std::vector<Entry> layout_kernels() {
-  std::vector<Entry> v;
-#define SHIFTNN_TEST_ENTRY(name, type, what) add_entry(&v, #name, &sk::KernelTable::name);
-  SHIFTNN_KERNEL_LIST(SHIFTNN_TEST_ENTRY)
-#undef SHIFTNN_TEST_ENTRY
-  return v;
-}
-
-std::vector<sk::Isa> built() {
-  int count = 0;
-  const sk::Isa* isas = sk::built_isas(&count);
-  return std::vector<sk::Isa>(isas, isas + count);
-}
-
-struct KernelCase {
-  Entry kernel;
-  sk::Isa isa;
-};
-
-void PrintTo(const KernelCase& c, std::ostream* os) {
-  *os << c.kernel.name << "/" << sk::isa_name(c.isa);
-}
-
-std::string case_name(const testing::TestParamInfo<KernelCase>& info) {
-  return info.param.kernel.name + "_" + sk::isa_name(info.param.isa);
-}
-
-std::vector<KernelCase> cases() {
-  std::vector<KernelCase> out;
-  for (const Entry& k : layout_kernels()) {
-    for (sk::Isa isa : built()) out.push_back({k, isa});
-  }
-  return out;
+// Whether a transpose kernel of the list goes nchw -> nhwc (else nhwc -> nchw).
+bool goes_to_nhwc(const std::string& kernel_name) {
+  return ends_with(kernel_name, "_to_nhwc");
 }
 
 // n 1, 2; c 1, 3, 5, 12, 16, 17, 27, 96; h*w 1, 7, 5x6, 7x7, 56x56, 224x224. Against the
@@ -146,17 +95,7 @@ std::string describe(const Shape& s, const Range& r) {
   return s.str() + ", items [" + std::to_string(r.first) + ", " + std::to_string(r.second) + ")";
 }
 
-class LayoutKernelTest : public testing::TestWithParam<KernelCase> {
- protected:
-  void SetUp() override {
-    if (!sk::host_supports(GetParam().isa)) {
-      GTEST_SKIP() << "host cannot run " << sk::isa_name(GetParam().isa);
-    }
-    kernel_ = sk::kernels_for(GetParam().isa).*(GetParam().kernel.member);
-    ASSERT_NE(kernel_, nullptr);
-  }
-  sk::TransposeKernel kernel_ = nullptr;
-};
+class LayoutKernelTest : public KernelCaseTest<sk::TransposeKernel> {};
 
 // Whole range, two threads at once, three uneven ranges: bit-exact, guards intact.
 void expect_matches_plain_loops(sk::TransposeKernel kernel, bool to_nhwc, const Shape& s,
@@ -183,7 +122,7 @@ void expect_matches_plain_loops(sk::TransposeKernel kernel, bool to_nhwc, const 
 TEST_P(LayoutKernelTest, MatchesPlainLoops) {
   uint32_t seed = 10;
   for (const Shape& s : shapes()) {
-    expect_matches_plain_loops(kernel_, GetParam().kernel.to_nhwc, s, seed++);
+    expect_matches_plain_loops(kernel_, goes_to_nhwc(GetParam().kernel.name), s, seed++);
     if (HasFatalFailure()) return;
   }
 }
@@ -195,7 +134,7 @@ TEST_P(LayoutKernelTest, EveryChannelCountUpTo17) {
   uint32_t seed = 100;
   for (int64_t c = 1; c <= 17; ++c) {
     for (const Shape& s : {Shape{2, c, 5, 6}, Shape{2, c, 10, 100}}) {
-      expect_matches_plain_loops(kernel_, GetParam().kernel.to_nhwc, s, seed++);
+      expect_matches_plain_loops(kernel_, goes_to_nhwc(GetParam().kernel.name), s, seed++);
       if (HasFatalFailure()) return;
     }
   }
@@ -204,7 +143,7 @@ TEST_P(LayoutKernelTest, EveryChannelCountUpTo17) {
 // A range alone writes the pixels of its items, all channels, and nothing else: the
 // overlapping last tiles stay inside their item, so threads never share a float.
 TEST_P(LayoutKernelTest, RangeWritesExactlyItsPixels) {
-  const bool to_nhwc = GetParam().kernel.to_nhwc;
+  const bool to_nhwc = goes_to_nhwc(GetParam().kernel.name);
   const Layout out_layout = dst_layout(to_nhwc);
   uint32_t seed = 300;
   for (const Shape& s : shapes()) {
@@ -241,7 +180,9 @@ TEST_P(LayoutKernelTest, RangeWritesExactlyItsPixels) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Kernels, LayoutKernelTest, testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Kernels, LayoutKernelTest,
+                         testing::ValuesIn(kernel_cases<sk::TransposeKernel>()),
+                         kernel_case_name<sk::TransposeKernel>);
 
 // item_of above: runs of 16 pixels, an image's last run taking the tail.
 TEST(LayoutKernels, ItemsAreRunsOfSixteenPixels) {
@@ -255,7 +196,9 @@ TEST(LayoutKernels, ItemsAreRunsOfSixteenPixels) {
 
 TEST(LayoutKernels, ListHasBothDirections) {
   int to_nhwc = 0, to_nchw = 0;
-  for (const Entry& k : layout_kernels()) (k.to_nhwc ? to_nhwc : to_nchw) += 1;
+  for (const auto& k : listed_kernels<sk::TransposeKernel>()) {
+    (goes_to_nhwc(k.name) ? to_nhwc : to_nchw) += 1;
+  }
   EXPECT_EQ(to_nhwc, 1);
   EXPECT_EQ(to_nchw, 1);
   EXPECT_EQ(SHIFTNN_KERNEL_NAME(transpose_nchw_to_nhwc, sk::Isa::avx512f),

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <thread>
@@ -21,8 +20,6 @@
 namespace {
 
 using namespace shiftnn;
-namespace fs = std::filesystem;
-
 using test::isa;
 using test::TempWisdomDir;
 const TempWisdomDir temp_dir("shiftnn-planner");
@@ -33,13 +30,6 @@ TimingSource table_timer(std::map<std::string, double> table, double other = 100
     const auto it = table.find(c.name());
     return Timing{it == table.end() ? other : it->second, false};
   };
-}
-
-PlannerOptions reading(const std::string& path) {
-  PlannerOptions o;
-  o.mode = PlanMode::wisdom_only;
-  o.wisdom_path = path;
-  return o;
 }
 
 PlannerOptions in_memory() {
@@ -128,7 +118,7 @@ TEST(Planner, FastestMeasuredCandidateWins) {
 
   // Remembered at once, in this planner and in a fresh one reading the file.
   EXPECT_EQ(planner.plan(quad_problem({1, 8, 6, 6}, 2)).source(), PlanSource::wisdom);
-  Planner reader(reading(path));
+  Planner reader(test::reading(path));
   const auto remembered = reader.remembered(quad_problem({1, 8, 6, 6}, 2));
   ASSERT_TRUE(remembered.has_value());
   EXPECT_EQ(remembered->name(), "roll" + t1);
@@ -237,7 +227,7 @@ TEST(Planner, ManyThreadsPlanAndRunAtOnce) {
   }
   for (std::thread& t : pool) t.join();
   EXPECT_EQ(failures.load(), 0);
-  Planner reader(reading(temp_dir.file("threads.json")));
+  Planner reader(test::reading(temp_dir.file("threads.json")));
   for (int h = 4; h < 8; ++h) {
     for (int w = 5; w < 11; ++w) {
       EXPECT_TRUE(reader.remembered(quad_problem({1, 8, h, w}, 2)).has_value()) << h << "x" << w;

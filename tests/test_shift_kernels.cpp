@@ -22,89 +22,37 @@ namespace {
 
 namespace sk = shiftnn::kernels;
 
-enum class What { integer_only, any, other };
-
-// The `what` tokens of SHIFTNN_KERNEL_LIST.
-constexpr What ShiftInteger = What::integer_only;
-constexpr What ShiftAny = What::any;
-constexpr What GridSample = What::other;
-constexpr What GroupNormStats = What::other;
-constexpr What GroupNormApply = What::other;
-constexpr What Slice = What::other;
-constexpr What Transpose = What::other;
-
-struct KernelEntry {
-  std::string name;
-  sk::ShiftKernel sk::KernelTable::*member;
-  What what;
-};
-
-void add_entry(std::vector<KernelEntry>* out, const char* name,
-               sk::ShiftKernel sk::KernelTable::*member, What what) {
-  if (what != What::other) out->push_back({name, member, what});
-}
-
-// Other kernels have their own tests (test_grid_sample, test_layer_kernels).
-template <class Kernel>
-void add_entry(std::vector<KernelEntry>*, const char*, Kernel sk::KernelTable::*, What) {}
-
-std::vector<KernelEntry> shift_kernels() {
-  std::vector<KernelEntry> v;
-#define SHIFTNN_TEST_ENTRY(name, type, what) add_entry(&v, #name, &sk::KernelTable::name, what);
-  SHIFTNN_KERNEL_LIST(SHIFTNN_TEST_ENTRY)
-#undef SHIFTNN_TEST_ENTRY
-  return v;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() &&
-         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
+// Shift kernels only: the others have their own tests (test_grid_sample, test_layer_kernels).
+using ShiftEntry = ListedKernel<sk::ShiftKernel>;
 
 sk::Layout layout_of(const std::string& name) {
   return ends_with(name, "_nhwc") ? sk::Layout::nhwc : sk::Layout::nchw;
 }
 
-const char* boundary_text(sk::Boundary b) {
-  switch (b) {
-    case sk::Boundary::zero:
-      return "zero";
-    case sk::Boundary::replicate:
-      return "replicate";
-    case sk::Boundary::keep:
-      return "keep";
-    case sk::Boundary::circular:
-      return "circular";
-  }
-  return "?";
-}
-
-struct KernelCase {
-  KernelEntry kernel;
+struct ShiftCase {
+  ShiftEntry kernel;
   sk::Isa isa;
   sk::Boundary boundary;
 };
 
-void PrintTo(const KernelCase& c, std::ostream* os) {
-  *os << c.kernel.name << "/" << sk::isa_name(c.isa) << " boundary " << boundary_text(c.boundary);
+void PrintTo(const ShiftCase& c, std::ostream* os) {
+  *os << c.kernel.name << "/" << sk::isa_name(c.isa) << " boundary " << boundary_name(c.boundary);
 }
 
-std::string case_name(const testing::TestParamInfo<KernelCase>& info) {
+std::string case_name(const testing::TestParamInfo<ShiftCase>& info) {
   return info.param.kernel.name + "_" + sk::isa_name(info.param.isa) + "_" +
-         boundary_text(info.param.boundary);
+         boundary_name(info.param.boundary);
 }
 
-std::vector<KernelCase> cases(bool fractional) {
-  std::vector<KernelCase> out;
-  int count = 0;
-  const sk::Isa* isas = sk::built_isas(&count);
-  for (const KernelEntry& k : shift_kernels()) {
-    if (fractional && k.what != What::any) continue;
-    for (int i = 0; i < count; ++i) {
+std::vector<ShiftCase> cases(bool fractional) {
+  std::vector<ShiftCase> out;
+  for (const ShiftEntry& k : listed_kernels<sk::ShiftKernel>()) {
+    if (fractional && k.kind != KernelKind::shift_any) continue;
+    for (sk::Isa isa : built_isa_list()) {
       for (sk::Boundary b : {sk::Boundary::zero, sk::Boundary::replicate, sk::Boundary::keep,
                              sk::Boundary::circular}) {
         if (fractional && b == sk::Boundary::keep) continue;  // keep requires integers
-        out.push_back({k, isas[i], b});
+        out.push_back({k, isa, b});
       }
     }
   }
@@ -181,19 +129,11 @@ std::string run_split(sk::ShiftKernel kernel, const sk::ShiftGeometry& g, const 
   return compare(out.data(), want.data(), s, layout, tolerance);
 }
 
-class ShiftKernelTest : public testing::TestWithParam<KernelCase> {
+class ShiftKernelTest : public KernelCaseTest<sk::ShiftKernel, ShiftCase> {
  protected:
-  void SetUp() override {
-    if (!sk::host_supports(GetParam().isa)) {
-      GTEST_SKIP() << "host cannot run " << sk::isa_name(GetParam().isa);
-    }
-    kernel_ = sk::kernels_for(GetParam().isa).*(GetParam().kernel.member);
-    ASSERT_NE(kernel_, nullptr);
-  }
-
   // Reports (without stopping) every failing combination of one shape and spec.
   void check(const Shape& s, const Displacements& d, bool exact) {
-    const KernelCase& p = GetParam();
+    const ShiftCase& p = GetParam();
     const sk::Layout kl = layout_of(p.kernel.name);
     const Layout layout = kl == sk::Layout::nchw ? Layout::nchw : Layout::nhwc;
     const sk::ShiftGeometry g =
@@ -210,7 +150,7 @@ class ShiftKernelTest : public testing::TestWithParam<KernelCase> {
       if (r.first < r.second) three.push_back(r);
     }
     const std::string what = p.kernel.name + "/" + sk::isa_name(p.isa) + " shape " + shape_text(s) +
-                             " pattern " + d.label + " boundary " + boundary_text(p.boundary);
+                             " pattern " + d.label + " boundary " + boundary_name(p.boundary);
     const std::string one =
         run_split(kernel_, g, x.data(), want, s, layout, {{0, items}}, tolerance);
     EXPECT_EQ(one, "") << what << ", one call over all " << items << " work items";
@@ -223,8 +163,6 @@ class ShiftKernelTest : public testing::TestWithParam<KernelCase> {
           << what << ", nhwc_pixel_order " << other.nhwc_pixel_order;
     }
   }
-
-  sk::ShiftKernel kernel_ = nullptr;
 };
 
 const std::vector<Shape>& small_shapes() {
@@ -348,7 +286,7 @@ TEST_P(FractionalKernelTest, MixedIntegerAndFractionalChannels) {
   check({2, 4, 6, 7}, d, false);
 }
 
-std::vector<KernelCase> fractional_cases() {
+std::vector<ShiftCase> fractional_cases() {
   return cases(true);
 }
 
@@ -356,9 +294,9 @@ INSTANTIATE_TEST_SUITE_P(Kernels, FractionalKernelTest, testing::ValuesIn(fracti
                          case_name);
 
 TEST(KernelList, EveryShiftKernelNamesItsLayout) {
-  const std::vector<KernelEntry> kernels = shift_kernels();
+  const std::vector<ShiftEntry> kernels = listed_kernels<sk::ShiftKernel>();
   EXPECT_FALSE(kernels.empty());
-  for (const KernelEntry& k : kernels) {
+  for (const ShiftEntry& k : kernels) {
     EXPECT_TRUE(ends_with(k.name, "_nchw") || ends_with(k.name, "_nhwc")) << k.name;
   }
 }

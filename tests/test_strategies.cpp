@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/src/to_kernel.hpp"
 #include "kernels/reference/reference.hpp"
 #include "shiftnn/shift.hpp"
 #include "support/test_support.hpp"
@@ -15,29 +16,11 @@
 namespace shiftnn::test {
 namespace {
 
-kernels::Layout kl(Layout l) {
-  return l == Layout::nchw ? kernels::Layout::nchw : kernels::Layout::nhwc;
-}
-
-kernels::Boundary kb(Boundary b) {
-  switch (b) {
-    case Boundary::zero:
-      return kernels::Boundary::zero;
-    case Boundary::replicate:
-      return kernels::Boundary::replicate;
-    case Boundary::keep:
-      return kernels::Boundary::keep;
-    case Boundary::circular:
-      return kernels::Boundary::circular;
-  }
-  return kernels::Boundary::zero;
-}
-
 std::vector<float> reference(const std::vector<float>& x, const Shape& s, Layout layout,
                              const ShiftSpec& spec) {
   std::vector<float> y(x.size());
-  kernels::reference::shift(x.data(), y.data(), s.n, s.c, s.h, s.w, kl(layout), kb(spec.boundary),
-                            spec.dh.data(), spec.dw.data());
+  kernels::reference::shift(x.data(), y.data(), s.n, s.c, s.h, s.w, detail::to_kernel(layout),
+                            detail::to_kernel(spec.boundary), spec.dh.data(), spec.dw.data());
   return y;
 }
 

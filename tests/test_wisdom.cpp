@@ -33,13 +33,6 @@ Timing fake_timer(const Candidate& c, const std::function<void()>&, double) {
   return {c.strategy == Strategy::copy && c.threads == 1 ? 10.0 : 20.0, false};
 }
 
-PlannerOptions reading(const std::string& path) {
-  PlannerOptions o;
-  o.mode = PlanMode::wisdom_only;
-  o.wisdom_path = path;
-  return o;
-}
-
 PlannerOptions measuring(const std::string& path) {
   PlannerOptions o;
   o.mode = PlanMode::measure;
@@ -64,7 +57,7 @@ void write(const std::string& path, const std::string& text) {
 }
 
 size_t remembered_count(const std::string& path, int64_t hmax, int64_t wmax) {
-  Planner reader(reading(path));
+  Planner reader(test::reading(path));
   size_t n = 0;
   for (int64_t h = 1; h <= hmax; ++h) {
     for (int64_t w = 1; w <= wmax; ++w) n += reader.remembered(problem(h, w)).has_value();

@@ -1,7 +1,8 @@
 #pragma once
 // Shared helpers of the unit tests: random inputs, output buffers with sentinel
 // guard zones, bit-exact comparison with a readable first mismatch, temporary
-// directories, raw .npy writing and the seed article's 1x8x5x5 example.
+// directories, raw .npy writing, the seed article's 1x8x5x5 example, and the cases
+// and fixture of the tests that run SHIFTNN_KERNEL_LIST on every ISA.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -11,14 +12,20 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "engine/src/to_kernel.hpp"
+#include "kernels/isa.hpp"
+#include "kernels/kernel_table.hpp"
 #include "shiftnn/error.hpp"
+#include "shiftnn/shift_spec.hpp"
 #include "shiftnn/tensor.hpp"
 
 namespace shiftnn::test {
@@ -267,5 +274,119 @@ void expect_error(F&& fn, const std::vector<std::string>& parts) {
   ADD_FAILURE() << "no shiftnn::Error thrown (expected one mentioning '"
                 << (parts.empty() ? "" : parts[0]) << "')";
 }
+
+inline bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The public boundary a kernels:: one stands for (detail::to_kernel backwards).
+inline Boundary from_kernel(kernels::Boundary b) {
+  for (Boundary p : {Boundary::zero, Boundary::replicate, Boundary::keep, Boundary::circular}) {
+    if (detail::to_kernel(p) == b) return p;
+  }
+  return Boundary::zero;
+}
+
+// "zero", "replicate", "keep", "circular".
+inline const char* boundary_name(kernels::Boundary b) {
+  return shiftnn::boundary_name(from_kernel(b));
+}
+
+// ISAs compiled into this build, best last; the host may not run them all.
+inline std::vector<kernels::Isa> built_isa_list() {
+  int count = 0;
+  const kernels::Isa* isas = kernels::built_isas(&count);
+  std::vector<kernels::Isa> v;
+  for (int i = 0; i < count; ++i) v.push_back(isas[i]);
+  return v;
+}
+
+// What a SHIFTNN_KERNEL_LIST entry computes: the list's `what` column.
+enum class KernelKind {
+  shift_integer,
+  shift_any,
+  grid_sample,
+  group_norm_stats,
+  group_norm_apply,
+  slice,
+  transpose
+};
+
+// The `what` tokens as the list spells them.
+namespace kernel_kind {
+constexpr KernelKind ShiftInteger = KernelKind::shift_integer;
+constexpr KernelKind ShiftAny = KernelKind::shift_any;
+constexpr KernelKind GridSample = KernelKind::grid_sample;
+constexpr KernelKind GroupNormStats = KernelKind::group_norm_stats;
+constexpr KernelKind GroupNormApply = KernelKind::group_norm_apply;
+constexpr KernelKind Slice = KernelKind::slice;
+constexpr KernelKind Transpose = KernelKind::transpose;
+}  // namespace kernel_kind
+
+// One entry of SHIFTNN_KERNEL_LIST: member is its field of KernelTable.
+template <class Kernel>
+struct ListedKernel {
+  std::string name;
+  Kernel kernels::KernelTable::*member;
+  KernelKind kind;
+};
+
+// The entries whose kernel has type Kernel, in list order.
+template <class Kernel>
+std::vector<ListedKernel<Kernel>> listed_kernels() {
+  std::vector<ListedKernel<Kernel>> v;
+#define SHIFTNN_TEST_ENTRY(name, type, what)                              \
+  if constexpr (std::is_same_v<Kernel, kernels::type>) {                  \
+    v.push_back({#name, &kernels::KernelTable::name, kernel_kind::what}); \
+  }
+  SHIFTNN_KERNEL_LIST(SHIFTNN_TEST_ENTRY)
+#undef SHIFTNN_TEST_ENTRY
+  return v;
+}
+
+// One listed kernel on one built ISA.
+template <class Kernel>
+struct KernelCase {
+  ListedKernel<Kernel> kernel;
+  kernels::Isa isa;
+};
+
+// Every listed kernel of type Kernel on every built ISA, kernel by kernel.
+template <class Kernel>
+std::vector<KernelCase<Kernel>> kernel_cases() {
+  std::vector<KernelCase<Kernel>> out;
+  for (const ListedKernel<Kernel>& k : listed_kernels<Kernel>()) {
+    for (kernels::Isa isa : built_isa_list()) out.push_back({k, isa});
+  }
+  return out;
+}
+
+template <class Kernel>
+void PrintTo(const KernelCase<Kernel>& c, std::ostream* os) {
+  *os << c.kernel.name << "/" << kernels::isa_name(c.isa);
+}
+
+// Test name suffix "<kernel>_<isa>".
+template <class Kernel>
+std::string kernel_case_name(const testing::TestParamInfo<KernelCase<Kernel>>& info) {
+  return info.param.kernel.name + "_" + kernels::isa_name(info.param.isa);
+}
+
+// Fixture of a case with `isa` and `kernel.member`: skips an ISA the host cannot run,
+// else kernel_ is the case's kernel from that ISA's table.
+template <class Kernel, class Case = KernelCase<Kernel>>
+class KernelCaseTest : public testing::TestWithParam<Case> {
+ protected:
+  void SetUp() override {
+    const Case& c = this->GetParam();
+    if (!kernels::host_supports(c.isa)) {
+      GTEST_SKIP() << "host cannot run " << kernels::isa_name(c.isa);
+    }
+    kernel_ = kernels::kernels_for(c.isa).*(c.kernel.member);
+    ASSERT_NE(kernel_, nullptr);
+  }
+  Kernel kernel_ = nullptr;
+};
 
 }  // namespace shiftnn::test

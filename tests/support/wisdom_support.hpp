@@ -8,6 +8,7 @@
 #include <system_error>
 
 #include "kernels/isa.hpp"
+#include "shiftnn/planner.hpp"
 
 namespace shiftnn::test {
 
@@ -27,6 +28,14 @@ struct TempWisdomDir {
 
 inline std::string isa() {
   return kernels::isa_name(kernels::active_isa());
+}
+
+// Options that plan from the wisdom file at path alone, measuring nothing.
+inline PlannerOptions reading(const std::string& path) {
+  PlannerOptions o;
+  o.mode = PlanMode::wisdom_only;
+  o.wisdom_path = path;
+  return o;
 }
 
 }  // namespace shiftnn::test
