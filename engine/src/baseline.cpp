@@ -15,6 +15,7 @@ std::vector<Shape> standard_shapes(bool with_dram) {
 }
 
 void parallel_memcpy(void* dst, const void* src, size_t bytes, int threads) {
+  if (bytes == 0) return;  // the pointers of an empty buffer may be null
   if (threads <= 1) {
     std::memcpy(dst, src, bytes);
     return;
