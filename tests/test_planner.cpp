@@ -13,6 +13,7 @@
 
 #include "engine/src/planner/problem_key.hpp"
 #include "kernels/isa.hpp"
+#include "kernels/kernel_table.hpp"
 #include "shiftnn/error.hpp"
 #include "shiftnn/planner.hpp"
 #include "support/wisdom_support.hpp"
@@ -77,7 +78,8 @@ TEST(Planner, CandidatesServeTheProblem) {
   nhwc.layout = Layout::nhwc;
   for (const Candidate& c : planner.candidates(nhwc, PlanMode::exhaustive)) {
     const bool streaming_copy = c.strategy == Strategy::copy && c.variant == "nt";
-    EXPECT_TRUE(c.variant.empty() || streaming_copy) << c.name() << ": dwconv's nhwc is nchw only";
+    EXPECT_TRUE(c.variant.empty() || streaming_copy)
+        << c.name() << ": dwconv's nhwc is nchw only; a small copy has no row prefetch to drop";
   }
 
   const auto measured = planner.candidates(quad_problem({1, 8, 6, 6}, 8), PlanMode::measure);
@@ -92,6 +94,27 @@ TEST(Planner, CandidatesServeTheProblem) {
     EXPECT_NE(c.strategy, Strategy::copy);
     EXPECT_NE(c.strategy, Strategy::roll);
   }
+}
+
+// The nhwc copy without its row prefetch is a candidate only where the default would
+// prefetch: one thread, above kernels::kRowPrefetchBytes.
+TEST(Planner, NoPrefetchCandidateOnlyWhereTheCopyPrefetches) {
+  Planner planner(in_memory());
+  auto names = [&](Shape shape, Layout layout) {
+    ShiftProblem p = quad_problem(shape, 2);
+    p.layout = layout;
+    std::vector<std::string> out;
+    for (const Candidate& c : planner.candidates(p, PlanMode::measure)) {
+      if (c.variant == "noprefetch") out.push_back(c.name());
+    }
+    return out;
+  };
+  const Shape large{2, 96, 100, 100};
+  ASSERT_GT(large.elements() * static_cast<int64_t>(sizeof(float)), kernels::kRowPrefetchBytes);
+  EXPECT_EQ(names(large, Layout::nhwc),
+            std::vector<std::string>{"copy/" + isa() + "/t1/noprefetch"});
+  EXPECT_TRUE(names(large, Layout::nchw).empty());
+  EXPECT_TRUE(names({2, 96, 80, 80}, Layout::nhwc).empty()) << "4.9 MiB: no prefetch to drop";
 }
 
 TEST(Planner, InvalidProblemIsAClearError) {

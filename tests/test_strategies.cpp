@@ -1,5 +1,6 @@
 // The public API (ShiftOp, shift): every strategy x layout x boundary against the
 // scalar reference, thread-count invariance, concurrent run(), and the errors.
+#include <cstring>
 #include <ostream>
 #include <random>
 #include <string>
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/src/to_kernel.hpp"
+#include "kernels/kernel_table.hpp"
 #include "kernels/reference/reference.hpp"
 #include "shiftnn/shift.hpp"
 #include "support/test_support.hpp"
@@ -302,6 +304,30 @@ TEST(StrategyVariants, UnknownOrMisplacedVariantThrows) {
       },
       {"nhwc"});
   expect_error([&] { ShiftOp(kShape, Layout::nchw, spec, {Strategy::copy, 1, "fast"}); }, {"fast"});
+  expect_error(
+      [&] {
+        ShiftOp(kShape, Layout::nchw, spec, {Strategy::copy, 1, "noprefetch"});
+      },
+      {"noprefetch", "nchw"});
+}
+
+// On one thread above kRowPrefetchBytes the default nhwc copy prefetches rows and the
+// `noprefetch` variant does not: both must be the reference, bit for bit.
+TEST(StrategyVariants, NhwcCopyWithAndWithoutRowPrefetch) {
+  const Shape s{2, 96, 100, 100};
+  ASSERT_GT(s.elements() * static_cast<int64_t>(sizeof(float)), kernels::kRowPrefetchBytes);
+  const std::vector<float> x = random_values(s.elements(), 11);
+  for (Boundary b : {Boundary::zero, Boundary::keep}) {
+    const ShiftSpec spec = parse_pattern("quad:2", s.c, b);
+    const std::vector<float> want = reference(x, s, Layout::nhwc, spec);
+    for (const char* variant : {"", "noprefetch"}) {
+      Tensor y(s, Layout::nhwc);
+      ShiftOp(s, Layout::nhwc, spec, {Strategy::copy, 1, variant})
+          .run({x.data(), s, Layout::nhwc}, y.view());
+      ASSERT_EQ(std::memcmp(y.data(), want.data(), want.size() * sizeof(float)), 0)
+          << "copy/" << variant << " " << boundary_name(b);
+    }
+  }
 }
 
 TEST(StrategyErrors, WrongShapeOrLayoutThrows) {

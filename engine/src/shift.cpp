@@ -64,11 +64,15 @@ std::string why_no_variant(Strategy strategy, Layout layout, const std::string& 
     if (v == variant) return "";
   }
   return std::string("strategy ") + strategy_name(strategy) + " has no variant '" + variant +
-         "' in layout " + layout_name(layout) + " (variants: copy nt; dwconv nhwc, in nchw only)";
+         "' in layout " + layout_name(layout) +
+         " (variants: copy nt, and noprefetch in nhwc; dwconv nhwc, in nchw only)";
 }
 
 std::vector<std::string> strategy_variants(Strategy strategy, Layout layout) {
-  if (strategy == Strategy::copy) return {"nt"};
+  if (strategy == Strategy::copy) {
+    if (layout == Layout::nhwc) return {"nt", "noprefetch"};
+    return {"nt"};
+  }
   if (strategy == Strategy::dwconv && layout == Layout::nchw) return {"nhwc"};
   return {};
 }

@@ -637,14 +637,6 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   pixels_lanewise<Arch>(g, ps, image, out + (hh1 - 1) * W * C, hh1 - 1, W - edge, W);
 }
 
-// Tensors above this size (bytes) prefetch rows ahead when one thread runs. Quad,
-// 1 thread, Zen 4, time without / with the prefetch (same process): above, 32x64x32x32
-// 1.07-1.12, 8x96x56x56 0.96-1.08, 10x96x56x56 1.05, 12x96x56x56 1.09, 48x64x32x32
-// 1.28, 8x128x56x56 1.13, 32x192x28x28 1.10, but 16x96x28x28 0.89, 128x96x14x14 0.95,
-// 16x192x28x28 0.92; below, 4x96x56x56 0.87, 6x96x56x56 0.94, 64x96x14x14 0.92,
-// 8x192x28x28 0.87, 24x64x32x32 1.02.
-constexpr int64_t kRowPrefetchBytes = int64_t{7} << 20;
-
 // Output row hh is the first to read source row hh + pad_h, and reads only some lines
 // of each of its pixels, in an order the hardware prefetchers do not follow: a thread
 // running alone on a large tensor fetches that row into L2 ahead of use. With more
@@ -654,7 +646,8 @@ constexpr int64_t kRowPrefetchBytes = int64_t{7} << 20;
 inline const float* first_use_rows(const ShiftArgs& args, const float* image) {
   const ShiftGeometry& g = *args.g;
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
-  return args.threads == 1 && bytes > kRowPrefetchBytes ? image + g.pad_h * g.w * g.c : nullptr;
+  const bool ahead = args.row_prefetch && args.threads == 1 && bytes > kRowPrefetchBytes;
+  return ahead ? image + g.pad_h * g.w * g.c : nullptr;
 }
 
 // Rows [begin, end) of n*h in pixel order (zero or keep boundary): rows whose every

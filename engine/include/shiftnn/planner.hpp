@@ -41,7 +41,8 @@ struct Candidate {
   Strategy strategy = Strategy::copy;
   int threads = 1;
   // A kernel variant of the strategy (ShiftOptions::variant): "nt" = copy with
-  // streaming stores, "nhwc" = dwconv convolving nchw tensors in nhwc; empty: default.
+  // streaming stores, "noprefetch" = nhwc copy without the row prefetch, "nhwc" = dwconv
+  // convolving nchw tensors in nhwc; empty: default.
   std::string variant;
 
   // Stable name, e.g. "copy/avx512f/t2" or "copy/avx512f/t2/nt".

@@ -20,8 +20,10 @@ struct ShiftOptions {
   Strategy strategy = Strategy::automatic;
   int threads = 0;  // 0: omp_get_max_threads() (OMP_NUM_THREADS)
   // A variant of the strategy's kernel: "nt" (copy with streaming stores, for outputs
-  // beyond the caches; in nhwc where pixels are whole vectors), "nhwc" (dwconv on nchw
-  // tensors convolving in nhwc instead of the blocked layout). Empty: the default.
+  // beyond the caches; in nhwc where pixels are whole vectors), "noprefetch" (nhwc copy
+  // that never asks for source rows ahead, which the default does on one thread above
+  // 7 MiB), "nhwc" (dwconv on nchw tensors convolving in nhwc instead of the blocked
+  // layout). Empty: the default.
   std::string variant;
 
   ShiftOptions() = default;

@@ -12,6 +12,7 @@
 #include "automatic.hpp"
 #include "cost_model.hpp"
 #include "kernels/isa.hpp"
+#include "kernels/kernel_table.hpp"
 #include "problem_key.hpp"
 #include "shiftnn/error.hpp"
 #include "shiftnn/timing.hpp"
@@ -204,11 +205,17 @@ std::vector<Candidate> Planner::candidates(const ShiftProblem& problem, PlanMode
   for (Strategy s : all_strategies()) {
     if (!why_cannot_serve(s, p.spec, p.shape, p.layout).empty()) continue;
     std::vector<std::string> variants = strategy_variants(s, p.layout);
-    const bool large = p.shape.elements() * sizeof(float) >= kStreamingMinBytes;
-    if (s == Strategy::copy && mode != PlanMode::exhaustive && !large) variants.clear();
+    const int64_t bytes = p.shape.elements() * static_cast<int64_t>(sizeof(float));
+    if (s == Strategy::copy && mode != PlanMode::exhaustive && bytes < kStreamingMinBytes) {
+      variants.clear();
+    }
     for (int t : thread_counts(p.threads, mode)) {
       out.push_back({s, t, ""});
-      for (const std::string& v : variants) out.push_back({s, t, v});
+      for (const std::string& v : variants) {
+        // Without the row prefetch the copy differs only where it would prefetch.
+        if (v == "noprefetch" && (t != 1 || bytes <= kernels::kRowPrefetchBytes)) continue;
+        out.push_back({s, t, v});
+      }
     }
   }
   return out;

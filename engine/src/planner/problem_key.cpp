@@ -111,7 +111,14 @@ std::string candidate_set_signature() {
   // Strategies, the variant axis and the name format, as one string.
   std::string set = "names=strategy/isa/tN[/variant];strategies=";
   for (Strategy s : all_strategies()) set += std::string(strategy_name(s)) + ",";
-  set += ";variants=copy/nt,dwconv/nhwc";
+  set += ";variants=";
+  for (Layout layout : {Layout::nchw, Layout::nhwc}) {
+    for (Strategy s : all_strategies()) {
+      for (const std::string& v : strategy_variants(s, layout)) {
+        set += std::string(layout_name(layout)) + "/" + strategy_name(s) + "/" + v + ",";
+      }
+    }
+  }
   return hex64(fnv1a(kFnvOffset, set.data(), set.size()));
 }
 

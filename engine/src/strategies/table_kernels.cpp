@@ -1,6 +1,7 @@
 // copy, roll and deform: SIMD kernels from the per-ISA table, split over threads.
 #include <omp.h>
 
+#include <cassert>
 #include <cstdlib>
 #include <vector>
 
@@ -13,18 +14,20 @@ namespace {
 
 class TableKernelExecutor final : public ShiftExecutor {
  public:
+  // row_prefetch: ShiftArgs::row_prefetch (false for copy's `noprefetch` variant).
   TableKernelExecutor(const kernels::ShiftGeometry& g, int threads, kernels::ShiftKernel kernel,
-                      std::string name, bool needs_scratch)
+                      std::string name, bool needs_scratch, bool row_prefetch = true)
       : g_(g),
         threads_(threads),
         kernel_(kernel),
         name_(std::move(name)),
-        needs_scratch_(needs_scratch) {}
+        needs_scratch_(needs_scratch),
+        row_prefetch_(row_prefetch) {}
 
   void run(const float* src, float* dst) const override {
     const int64_t items = kernels::shift_work_items(g_);
     parallel_for(items, threads_, [&](int64_t begin, int64_t end, int) {
-      const kernels::ShiftArgs args{&g_, src, dst, omp_get_num_threads()};
+      const kernels::ShiftArgs args{&g_, src, dst, omp_get_num_threads(), row_prefetch_};
       if (!needs_scratch_) {
         kernel_(args, begin, end, nullptr);
         return;
@@ -44,6 +47,7 @@ class TableKernelExecutor final : public ShiftExecutor {
   kernels::ShiftKernel kernel_;
   std::string name_;
   bool needs_scratch_;
+  bool row_prefetch_;
 };
 
 bool nchw(const kernels::ShiftGeometry& g) {
@@ -77,6 +81,12 @@ std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& 
     return std::make_unique<TableKernelExecutor>(
         g, threads, kernels::active_kernels().shift_blend_nhwc,
         SHIFTNN_KERNEL_NAME(shift_blend_nhwc, kernels::active_isa()), false);
+  }
+  if (variant == "noprefetch") {
+    assert(!nchw(g) && "noprefetch is an nhwc variant (why_no_variant)");
+    return std::make_unique<TableKernelExecutor>(
+        g, threads, kernels::active_kernels().shift_copy_nhwc,
+        SHIFTNN_KERNEL_NAME(shift_copy_nhwc, kernels::active_isa()), false, false);
   }
   return SHIFTNN_PICK(g, shift_copy, false);
 }
