@@ -12,7 +12,7 @@ namespace shiftnn {
 std::vector<Shape> standard_shapes(bool with_dram);
 
 // memcpy of `bytes`; more than one thread splits them into contiguous parts inside one
-// OpenMP region, as the shift kernels split their work.
+// OpenMP region, as the shift kernels split their work; one thread opens no region.
 void parallel_memcpy(void* dst, const void* src, size_t bytes, int threads);
 
 }  // namespace shiftnn

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
-#include <cstring>
 
 #include <omp.h>
 
+#include "shiftnn/baseline.hpp"
 #include "shiftnn/timing.hpp"
 
 namespace shiftnn::detail {
@@ -43,20 +43,6 @@ StrategyCost strategy_cost(Strategy s, const ShiftSpec& spec) {
       break;
   }
   return {1e3, 1.0, 1e3};
-}
-
-// One memcpy of `floats` split over `threads`, as the copy kernels split work.
-void split_memcpy(float* dst, const float* src, size_t floats, int threads) {
-  if (threads == 1) {  // as parallel_for: no parallel region for one thread
-    std::memcpy(dst, src, floats * sizeof(float));
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const size_t t = omp_get_thread_num(), count = omp_get_num_threads();
-    const size_t b = floats * t / count, e = floats * (t + 1) / count;
-    std::memcpy(dst + b, src + b, (e - b) * sizeof(float));
-  }
 }
 
 // Interpolates log(bandwidth) over log(working set), clamped at both ends.
@@ -102,7 +88,7 @@ MachineProfile measure_profile(int max_threads, double min_seconds) {
     BandwidthPoint p{bytes, {}};
     for (int t = 1; t <= max_threads; ++t) {
       const double us = median_microseconds(
-          [&] { split_memcpy(dst.data(), src.data(), floats, t); }, min_seconds);
+          [&] { parallel_memcpy(dst.data(), src.data(), floats * sizeof(float), t); }, min_seconds);
       p.gbps.push_back(bytes / us / 1e3);
     }
     m.bandwidth.push_back(p);
