@@ -221,6 +221,17 @@ TEST_P(ShiftKernelTest, WholeVectorPixelsWithSplitRuns) {
   }
 }
 
+// Rows over 8 KiB whose vectors take runs from rows 1 or 2 apart: the nhwc pixel loop
+// runs four rows at once (48 channels on avx2 and avx512f, 96 on avx512f), with 0 to 3
+// rows left over and ranges that split a block. quad:2 reads rows 4 apart: row order.
+TEST_P(ShiftKernelTest, FourRowsAtOnceWhereVectorsReadTwoRows) {
+  for (const Shape& s : {Shape{2, 48, 11, 50}, Shape{1, 96, 9, 23}, Shape{1, 48, 14, 45}}) {
+    for (const char* pattern : {"quad", "quad:2", "cycle:3:h"}) {
+      check(s, from_pattern(pattern, s.c), true);
+    }
+  }
+}
+
 // Wide horizontal shifts in whole-vector pixels: many edge vectors to fix after each
 // row (up to and past kMaxEdgeFixes on avx2), and at quad:10 no pixel between edges.
 TEST_P(ShiftKernelTest, ManyEdgeVectors) {
@@ -256,10 +267,13 @@ TEST_P(ShiftKernelTest, LargeQuad) {
 }
 
 // Beyond 7 MiB the copy kernels prefetch rows ahead and split a row's pixels where the
-// prefetch would leave the image.
+// prefetch would leave the image; quad runs four rows at once there too (48 channels on
+// avx2 and avx512f, 96 on avx512f).
 TEST_P(ShiftKernelTest, CopyBeyondTheCaches) {
   if (GetParam().kernel.name.rfind("shift_copy", 0) != 0) GTEST_SKIP() << "copy kernels only";
   check({2, 96, 100, 100}, from_pattern("quad:2", 96), true);
+  check({2, 96, 100, 100}, from_pattern("quad", 96), true);
+  check({2, 48, 139, 139}, from_pattern("quad", 48), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ShiftKernelTest, testing::ValuesIn(cases(false)), case_name);

@@ -357,6 +357,19 @@ struct EdgeFix {
 // quad:D at 96 channels takes 4 * D).
 constexpr int64_t kMaxEdgeFixes = 32;
 
+// Where a vector takes two runs whose source rows differ by fewer than kInterleavedRows
+// and a row is over kInterleaveRowBytes bytes, the pixel loop runs kInterleavedRows
+// output rows at once, column by column. A source line such a vector reads for output
+// row y is read again for row y + |dh_a - dh_b|; in row order that second read comes
+// after rows of traffic past L1 (32 KiB), in the interleaved order a few pixels later.
+// Quad, Zen 4, avx512f, time in row order / interleaved (same process): 8x96x56x56 1.06-1.08
+// at 1 thread, 1.04 at 2; 1x96x56x56 1.03-1.04; 1x48x112x112 1.19; 8x48x48x48 1.09;
+// 32x96x28x28 1.04; with rows of 8 KiB or less, 16x96x21x21 0.97-0.98, 16x96x14x14 0.96.
+// 2 rows at once lose (no re-read falls in a block): 8x96x56x56 0.94-1.01; 6 or 8 rows
+// are no better than 4.
+constexpr int64_t kInterleavedRows = 4;
+constexpr int64_t kInterleaveRowBytes = 8192;
+
 // The vectors of an nhwc pixel (zero or keep boundary): vector k covers channels
 // [k * V, (k + 1) * V) and takes them from run a[k], or, under lane mask second[k],
 // from run b[k]. The same at every pixel, so built once per kernel call, with the edge
@@ -366,7 +379,8 @@ constexpr int64_t kMaxEdgeFixes = 32;
 template <class Arch>
 struct PixelSlots {
   int64_t count = 0;
-  unsigned split = 0;  // bit k: vector k takes two runs
+  unsigned split = 0;            // bit k: vector k takes two runs
+  bool interleave_rows = false;  // see kInterleavedRows
   bool ok = false;
   const ChannelRun* a[kMaxPixelVectors];
   const ChannelRun* b[kMaxPixelVectors];
@@ -406,6 +420,13 @@ struct PixelSlots {
         }
       }
     }
+    bool reread = false;
+    for (int64_t k = 0; k < count; ++k) {
+      const int32_t apart = std::abs(a[k]->dh - b[k]->dh);
+      reread = reread || (apart > 0 && apart < kInterleavedRows);
+    }
+    interleave_rows =
+        reread && g.w * g.c * static_cast<int64_t>(sizeof(float)) > kInterleaveRowBytes;
     ok = true;
   }
 };
@@ -483,14 +504,14 @@ constexpr int kSplitLoopVectors = 6;
 
 // Rows [hh0, hh1) of one image, K vectors per pixel (C = K * V floats); the first row's
 // left edge and the last row's right edge are the caller's.
-// Plain and prefetched: the rows run as one flat sequence of pixels, which reads the
-// neighbouring row where a run's source column is outside; those lanes of the edge
-// pixels (slots->fixes) are rewritten right after each row, while in L1. One call for
-// all the rows keeps the loop going across rows: a call per row, with the edges fixed
-// run by run, cost 2-3% at 1x96x56x56 quad (0.85-0.86 -> 0.87-0.89 x memcpy, 1 thread).
+// Plain and prefetched: the rows run as one flat sequence of pixels (or, where
+// slots->interleave_rows, kInterleavedRows rows at once, column by column), which reads
+// the neighbouring row where a run's source column is outside; those lanes of the edge
+// pixels (slots->fixes) are rewritten right after, while in L1. One call for all the
+// rows keeps the loop going across rows: a call per row, with the edges fixed run by
+// run, cost 2-3% at 1x96x56x56 quad (0.85-0.86 -> 0.87-0.89 x memcpy, 1 thread).
 // Streamed: the lines of an output streamed out are not written again, so the edge
 // pixels of each row are written lane-wise and the pixels between them streamed.
-// Bound: the same loop over a padded source, without edges, reaches 0.92 x memcpy there.
 template <class Arch, int K, unsigned Split, PixelStores Stores>
 void pixel_rows(const PixelRows<Arch>& r) {
   using B = Batch<Arch>;
@@ -506,23 +527,25 @@ void pixel_rows(const PixelRows<Arch>& r) {
   float* const out = r.out;
   const float* const image = r.image;
   const float* const prefetch = r.prefetch;
-  // Flat pixels [p0, p1); Ahead: asking for the lines of prefetch.
-  auto pixels = [&](int64_t p0, int64_t p1, auto ahead) {
-    for (int64_t at = p0 * C; at < p1 * C; at += C) {
-      if constexpr (decltype(ahead)::value) prefetch_lines(prefetch + at, C);
-      B v[K];
-      for (int k = 0; k < K; ++k) {
-        v[k] = B::load_unaligned(a[k] + at);
-        if ((split >> k) & 1u) v[k] = xsimd::select(mask[k], B::load_unaligned(b[k] + at), v[k]);
-      }
-      for (int k = 0; k < K; ++k) {
-        if constexpr (Stores == PixelStores::streamed) {
-          store_streaming<Arch>(v[k], out + at + k * V);
-        } else {
-          v[k].store_unaligned(out + at + k * V);
-        }
+  // The pixel at flat float offset at; Ahead: asking for the lines of prefetch.
+  auto pixel = [&](int64_t at, auto ahead) {
+    if constexpr (decltype(ahead)::value) prefetch_lines(prefetch + at, C);
+    B v[K];
+    for (int k = 0; k < K; ++k) {
+      v[k] = B::load_unaligned(a[k] + at);
+      if ((split >> k) & 1u) v[k] = xsimd::select(mask[k], B::load_unaligned(b[k] + at), v[k]);
+    }
+    for (int k = 0; k < K; ++k) {
+      if constexpr (Stores == PixelStores::streamed) {
+        store_streaming<Arch>(v[k], out + at + k * V);
+      } else {
+        v[k].store_unaligned(out + at + k * V);
       }
     }
+  };
+  // Flat pixels [p0, p1).
+  auto pixels = [&](int64_t p0, int64_t p1, auto ahead) {
+    for (int64_t at = p0 * C; at < p1 * C; at += C) pixel(at, ahead);
   };
   if constexpr (Stores == PixelStores::streamed) {
     for (int64_t hh = r.hh0; hh < r.hh1; ++hh) {
@@ -536,7 +559,40 @@ void pixel_rows(const PixelRows<Arch>& r) {
     const EdgeFix<Arch>* const fixes = r.slots->fixes;
     const int64_t fix_count = r.slots->fix_count, hh1 = r.hh1, prefetch_end = r.prefetch_end;
     const B zero(0.0f);
-    for (int64_t hh = r.hh0; hh < hh1; ++hh) {
+    // Rewrites the lanes of row hh's right edge and row hh + 1's left edge whose source
+    // is outside.
+    auto fix_edges = [&](int64_t hh) {
+      const int64_t row = hh * W * C;
+      for (int64_t i = 0; i < fix_count; ++i) {
+        const EdgeFix<Arch>& fix = fixes[i];
+        float* o = out + row + fix.at;
+        const B value = keep ? B::load_unaligned(image + row + fix.at) : zero;
+        xsimd::select(fix.mask, value, B::load_unaligned(o)).store_unaligned(o);
+      }
+    };
+    int64_t hh = r.hh0;
+    if (r.slots->interleave_rows) {
+      const int64_t row = W * C;
+      // Rows [h, h + kInterleavedRows): their interiors column by column, then their edges.
+      auto block = [&](int64_t h, auto ahead) {
+        for (int64_t at = (h * W + edge) * C; at < (h * W + W - edge) * C; at += C) {
+          for (int64_t i = 0; i < kInterleavedRows; ++i) pixel(at + i * row, ahead);
+        }
+        for (int64_t i = 0; i < kInterleavedRows && h + i + 1 < hh1; ++i) {
+          pixels((h + i + 1) * W - edge, (h + i + 1) * W + edge, ahead);
+          fix_edges(h + i);
+        }
+      };
+      for (; hh + kInterleavedRows <= hh1; hh += kInterleavedRows) {
+        if (Stores == PixelStores::prefetched &&
+            (hh + kInterleavedRows) * W + edge <= prefetch_end) {
+          block(hh, std::true_type());
+        } else {
+          block(hh, std::false_type());
+        }
+      }
+    }
+    for (; hh < hh1; ++hh) {
       // Flat pixel p = hh * W + ww: row hh's part runs from its pixel edge to the next
       // row's pixel edge.
       const int64_t p0 = hh * W + edge, p1 = std::min(hh1 * W - edge, p0 + W);
@@ -546,14 +602,7 @@ void pixel_rows(const PixelRows<Arch>& r) {
         pixels(p0, p, std::true_type());
       }
       pixels(p, p1, std::false_type());
-      if (hh + 1 == hh1) break;
-      const int64_t row = hh * W * C;
-      for (int64_t i = 0; i < fix_count; ++i) {
-        const EdgeFix<Arch>& fix = fixes[i];
-        float* o = out + row + fix.at;
-        const B value = keep ? B::load_unaligned(image + row + fix.at) : zero;
-        xsimd::select(fix.mask, value, B::load_unaligned(o)).store_unaligned(o);
-      }
+      if (hh + 1 < hh1) fix_edges(hh);
     }
   }
 }
