@@ -118,15 +118,20 @@ void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
 // both run in the same state of a shared machine, where separate benchmarks run seconds
 // apart drift by more than 10% between them. Each timed run follows an untimed run of
 // its own kind, so it finds the caches as it would in a benchmark of its own (copy right
-// after memcpy ran up to 2x slower at 2 threads on 1x192x28x28). Time: copy's wall time.
-// Counters: memcpy_us and copy_us (medians over iterations) and memcpy_per_copy, the
-// median over iterations of memcpy time / copy time.
+// after memcpy ran up to 2x slower at 2 threads on 1x192x28x28). A timed sample is
+// several runs back to back below 4 MiB, so it lasts tens of microseconds and one late
+// thread wake-up (microseconds) does not decide it: single 2-thread runs of 1x768x14x14
+// gave memcpy medians of 6.2 to 10.4 us across cells of one report. Time: the wall time
+// of an iteration's timed runs (so --benchmark_min_time bounds the run). Counters, per
+// run: memcpy_us and copy_us (medians over iterations) and memcpy_per_copy, the median
+// over iterations of memcpy time / copy time.
 void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary, Shape shape,
                        int threads) {
   using Clock = std::chrono::steady_clock;
   const Tensor& in = random_input(shape, layout);
   Tensor out(shape, layout);  // both write it: the pair touches the bytes either touches alone
   const size_t bytes = static_cast<size_t>(shape.elements()) * sizeof(float);
+  const int batch = static_cast<int>(std::clamp<size_t>((size_t{4} << 20) / bytes, 1, 64));
   std::vector<double> memcpy_s, copy_s, ratios;
   try {
     const shiftnn::ShiftOp op(shape, layout, shiftnn::parse_pattern("quad", shape.c, boundary),
@@ -140,17 +145,17 @@ void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary
       op.run(in.cview(), out.view());
       benchmark::ClobberMemory();
     };
-    // Seconds of the second of two runs.
-    auto time_second = [](auto& run) {
+    // Seconds per run of a batch timed after one untimed run.
+    auto time_second = [batch](auto& run) {
       run();
       const auto start = Clock::now();
-      run();
-      return std::chrono::duration<double>(Clock::now() - start).count();
+      for (int i = 0; i < batch; ++i) run();
+      return std::chrono::duration<double>(Clock::now() - start).count() / batch;
     };
     for (auto _ : state) {
       const double m = time_second(run_memcpy);
       const double c = time_second(run_copy);
-      state.SetIterationTime(c);
+      state.SetIterationTime((m + c) * batch);
       memcpy_s.push_back(m);
       copy_s.push_back(c);
       ratios.push_back(m / c);
@@ -162,7 +167,8 @@ void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary
   state.counters["memcpy_us"] = median(memcpy_s) * 1e6;
   state.counters["copy_us"] = median(copy_s) * 1e6;
   state.counters["memcpy_per_copy"] = median(ratios);
-  set_traffic(state, shape);
+  // Both batches: read and write of the tensor per run.
+  state.SetBytesProcessed(state.iterations() * 2 * batch * 2 * static_cast<int64_t>(bytes));
 }
 
 // One kernel of the list on one ISA: one thread, quad, zero boundary.
