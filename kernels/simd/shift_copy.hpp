@@ -362,11 +362,11 @@ constexpr int64_t kMaxEdgeFixes = 32;
 // output rows at once, column by column. A source line such a vector reads for output
 // row y is read again for row y + |dh_a - dh_b|; in row order that second read comes
 // after rows of traffic past L1 (32 KiB), in the interleaved order a few pixels later.
-// Quad, Zen 4, avx512f, time in row order / interleaved (same process): 8x96x56x56 1.06-1.08
+// Quad, Zen 4, avx512f, time in row order / interleaved (same process): 8x96x56x56 1.01-1.08
 // at 1 thread, 1.04 at 2; 1x96x56x56 1.03-1.04; 1x48x112x112 1.19; 8x48x48x48 1.09;
 // 32x96x28x28 1.04; with rows of 8 KiB or less, 16x96x21x21 0.97-0.98, 16x96x14x14 0.96.
-// 2 rows at once lose (no re-read falls in a block): 8x96x56x56 0.94-1.01; 6 or 8 rows
-// are no better than 4.
+// 2 rows at once (no line is re-read within a block): 1x96x56x56 0.95, 8x96x56x56 0.94 at
+// 2 threads; 6 and 8 rows: 8x96x56x56 0.96-1.035 and 0.86-0.88 at 2 threads.
 constexpr int64_t kInterleavedRows = 4;
 constexpr int64_t kInterleaveRowBytes = 8192;
 
