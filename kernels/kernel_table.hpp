@@ -13,8 +13,8 @@ namespace shiftnn::kernels {
 // scratch: per-thread buffer of g->scratch_floats floats, 64-byte aligned (roll pads into it).
 // threads: how many threads of the calling OpenMP team run at once (they share the memory
 // bandwidth, which changes what pays beyond the caches).
-// row_prefetch: the nhwc copy may ask for source rows ahead of use, which it does on one
-// thread above kRowPrefetchBytes; false: never (the planner's `noprefetch` variant).
+// row_prefetch: the nhwc copy may ask for source rows ahead of use, which it does where
+// copy_prefetches_rows; false: never (the planner's `noprefetch` variant).
 struct ShiftArgs {
   const ShiftGeometry* g;
   const float* src;
@@ -31,6 +31,13 @@ struct ShiftArgs {
 // 4x96x56x56 0.87, 6x96x56x56 0.94, 16x96x28x28 0.89, 64x96x14x14 0.92, 8x192x28x28
 // 0.87, 24x64x32x32 1.02.
 constexpr int64_t kRowPrefetchBytes = int64_t{7} << 20;
+
+// Whether the nhwc copy asks for source rows ahead for a tensor of `bytes` split over
+// `threads` (unless ShiftArgs::row_prefetch is false): the kernel and the planner, which
+// offers `noprefetch` only where it differs from the default, both ask here.
+constexpr bool copy_prefetches_rows(int64_t bytes, int threads) {
+  return threads == 1 && bytes > kRowPrefetchBytes;
+}
 
 using ShiftKernel = void (*)(const ShiftArgs& args, int64_t begin, int64_t end, float* scratch);
 

@@ -695,7 +695,7 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
 inline const float* first_use_rows(const ShiftArgs& args, const float* image) {
   const ShiftGeometry& g = *args.g;
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
-  const bool ahead = args.row_prefetch && args.threads == 1 && bytes > kRowPrefetchBytes;
+  const bool ahead = args.row_prefetch && copy_prefetches_rows(bytes, args.threads);
   return ahead ? image + g.pad_h * g.w * g.c : nullptr;
 }
 

@@ -213,7 +213,7 @@ std::vector<Candidate> Planner::candidates(const ShiftProblem& problem, PlanMode
       out.push_back({s, t, ""});
       for (const std::string& v : variants) {
         // Without the row prefetch the copy differs only where it would prefetch.
-        if (v == "noprefetch" && (t != 1 || bytes <= kernels::kRowPrefetchBytes)) continue;
+        if (v == "noprefetch" && !kernels::copy_prefetches_rows(bytes, t)) continue;
         out.push_back({s, t, v});
       }
     }
