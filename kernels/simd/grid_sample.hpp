@@ -20,10 +20,6 @@
 namespace shiftnn::kernels::simd {
 namespace grid_detail {
 
-alignas(64) inline constexpr int32_t kIota[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
-                                                                8, 9, 10, 11, 12, 13, 14, 15};
-alignas(64) inline constexpr float kIotaF[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
-                                                               8, 9, 10, 11, 12, 13, 14, 15};
 alignas(64) inline constexpr int32_t kIota2[kMaxVectorFloats] = {0,  2,  4,  6,  8,  10, 12, 14,
                                                                  16, 18, 20, 22, 24, 26, 28, 30};
 
@@ -159,7 +155,7 @@ void plan_chunk(const GridSampleArgs& a, const AxisMap& ax, const AxisMap& ay,
     gx = B::load_aligned(bx);
     gy = B::load_aligned(by);
   }
-  const B px = B(static_cast<float>(col)) + B::load_aligned(kIotaF);
+  const B px = B(static_cast<float>(col)) + B::load_aligned(kLaneIndex);
   const B py(static_cast<float>(oh));
   const I W(static_cast<int32_t>(a.w));
   if (a.mode == GridModeK::nearest) {
@@ -168,7 +164,8 @@ void plan_chunk(const GridSampleArgs& a, const AxisMap& ax, const AxisMap& ay,
     const I idx = ay.index<Arch>(y, 0) * W + ax.index<Arch>(x, 0);
     idx.store_aligned(p->idx[0]);
     mask_bits<Arch>(in).store_aligned(p->mask[0]);
-    p->contiguous = xsimd::all(in) && xsimd::all(idx == I(idx.get(0)) + I::load_aligned(kIota));
+    p->contiguous =
+        xsimd::all(in) && xsimd::all(idx == I(idx.get(0)) + I::load_aligned(kLaneIndexI32));
     return;
   }
   B x0, fx, y0, fy;
@@ -193,7 +190,7 @@ void plan_chunk(const GridSampleArgs& a, const AxisMap& ax, const AxisMap& ay,
   mask_bits<Arch>(my1 & mx0).store_aligned(p->mask[2]);
   mask_bits<Arch>(my1 & mx1).store_aligned(p->mask[3]);
   p->contiguous = xsimd::all(mx0 & mx1 & my0 & my1) &&
-                  xsimd::all(i00 == I(i00.get(0)) + I::load_aligned(kIota));
+                  xsimd::all(i00 == I(i00.get(0)) + I::load_aligned(kLaneIndexI32));
 }
 
 // V output values of one channel plane, PyTorch's order: nw + ne + sw + se.

@@ -29,11 +29,21 @@ struct SourceWindow {
   bool inside(int64_t q, int64_t c) const { return q >= q_lo && q < q_hi && c >= c_lo && c < c_hi; }
 };
 
+// x mod period in [0, period); x within a period of that range without a division.
+inline int64_t reduce_mod(int64_t x, int64_t period) {
+  if (x >= 0 && x < period) return x;
+  if (x < 0 && x >= -period) return x + period;
+  const int64_t r = x % period;
+  return r < 0 ? r + period : r;
+}
+
 // Whether the lanes of a vector lie in a window [lo, hi) of positions modulo a period
 // (elements), moved on by a fixed stride without a division: the stride is reduced
 // below the period, so one subtraction wraps. Positions are counted from hi, which
 // turns the window into [period - (hi - lo), period): one compare. In registers, as
 // a mask table loaded from L1 next to the streamed source costs ~20% (1x96x56x56, Zen 4).
+// Built in registers with at most one division: a run's setup is most of a small call
+// (1x8x5x5 quad: 0.26 us with lanes stored one by one and three divisions per phase).
 template <class Arch>
 struct LanePhase {
   using I = xsimd::batch<int32_t, Arch>;
@@ -43,21 +53,20 @@ struct LanePhase {
   LanePhase() = default;
   // Lanes at positions first, first + 1, ...
   LanePhase(int64_t first, int64_t stride_, int64_t period_, int64_t lo, int64_t hi)
-      : stride(static_cast<int32_t>(stride_ % period_)),
+      : stride(static_cast<int32_t>(reduce_mod(stride_, period_))),
         period(static_cast<int32_t>(period_)),
         from(static_cast<int32_t>(period_ - (hi - lo))) {
-    alignas(64) int32_t lanes_at[kMaxVectorFloats];
-    int64_t a = ((first - hi) % period_ + period_) % period_;
-    for (int64_t l = 0; l < lanes<Arch>(); ++l, a = a + 1 == period_ ? 0 : a + 1) {
-      lanes_at[l] = static_cast<int32_t>(a);
+    at = I(static_cast<int32_t>(reduce_mod(first - hi, period_))) + I::load_aligned(kLaneIndexI32);
+    // Below period + V: one subtraction per lane when the period is at least V.
+    for (auto over = at >= I(period); xsimd::any(over); over = at >= I(period)) {
+      at = xsimd::select(over, at - I(period), at);
     }
-    at = I::load_aligned(lanes_at);
   }
   // The same lanes n elements further on, moved by stride_ from there.
   LanePhase ahead(int64_t n, int64_t stride_) const {
     LanePhase r = *this;
-    r.stride = static_cast<int32_t>(stride_ % period);
-    r.at = wrap(at + I(static_cast<int32_t>(n % period)));
+    r.stride = static_cast<int32_t>(reduce_mod(stride_, period));
+    r.at = wrap(at + I(static_cast<int32_t>(reduce_mod(n, period))));
     return r;
   }
   void advance() { at = wrap(at + I(stride)); }
@@ -68,10 +77,10 @@ struct LanePhase {
 };
 
 // out[i] = win.inside(i mod plane, i mod w) ? src[i - off] : (keep ? src[i] : 0) for i
-// in [b, e): a run
-// of planes with one displacement is one flat offset copy, whose positions outside
-// the window are exactly those whose flat source crosses a row or plane edge, so 7x7
-// planes still move in whole vectors. Rows/Cols: whether dh/dw are non-zero (the
+// in [b, e), b a plane's start (positions are counted from it): a run of planes with
+// one displacement is one flat offset copy, whose positions outside the window are
+// exactly those whose flat source crosses a row or plane edge, so 7x7 planes still move
+// in whole vectors. Rows/Cols: whether dh/dw are non-zero (the
 // other range is everything). Four vectors are loaded before they are stored (one at
 // a time runs at 0.85x memcpy) and the stores are aligned. total: elements of src.
 template <class Arch, bool Keep, bool Streaming, bool Rows, bool Cols>
@@ -82,6 +91,7 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
   using Phase = LanePhase<Arch>;
   constexpr int64_t V = lanes<Arch>();
   assert(win.plane <= (int64_t{1} << 30));  // int32 phases reach twice the period
+  assert(b % win.plane == 0);
   // Vectors need src[i - off, i - off + V) inside [0, total).
   int64_t i = b;
   const int64_t vb = std::clamp(off, b, e), ve = std::min(e, total + off);
@@ -89,7 +99,7 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
   // not divided per element.
   auto scalar = [&](int64_t end) {
     if (i >= end) return;
-    int64_t q = i % win.plane, c = i % win.w;
+    int64_t q = reduce_mod(i - b, win.plane), c = reduce_mod(i - b, win.w);
     for (; i < end; ++i) {
       dst[i] = win.inside(q, c) ? src[i - off] : (Keep ? src[i] : 0.0f);
       q = q + 1 == win.plane ? 0 : q + 1;
@@ -121,8 +131,8 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
   // out of place): a scalar loop for them cost ~0.1 us per call on the seed's 1x8x5x5.
   auto unaligned = [&](int64_t at) {
     Phase q, c;
-    if (Rows) q = Phase(at, V, win.plane, win.q_lo, win.q_hi);
-    if (Cols) c = Phase(at, V, win.w, win.c_lo, win.c_hi);
+    if (Rows) q = Phase(at - b, V, win.plane, win.q_lo, win.q_hi);
+    if (Cols) c = Phase(at - b, V, win.w, win.c_lo, win.c_hi);
     shifted(at, q, c).store_unaligned(dst + at);
   };
   const int64_t misaligned = floats_past_alignment<Arch>(dst + i);
@@ -132,8 +142,8 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
   }
   // Phases of the first aligned vector; the others are derived, not counted again.
   Phase q, c;
-  if (Rows) q = Phase(i, 4 * V, win.plane, win.q_lo, win.q_hi);
-  if (Cols) c = Phase(i, 4 * V, win.w, win.c_lo, win.c_hi);
+  if (Rows) q = Phase(i - b, 4 * V, win.plane, win.q_lo, win.q_hi);
+  if (Cols) c = Phase(i - b, 4 * V, win.w, win.c_lo, win.c_hi);
   if (i + 4 * V <= ve) {
     // Four independent phases, one per vector of the group, each moved on by 4V.
     Phase q1, q2, q3, c1, c2, c3;
@@ -339,10 +349,6 @@ constexpr int max_pixel_vectors() {
 // up to this many floats reads them like a source row.
 constexpr int64_t kZeroRowFloats = 16384;
 alignas(64) inline const float kZeroRow[kZeroRowFloats] = {};
-
-// Lane indices as floats, for lane masks.
-alignas(64) constexpr float kLaneIndex[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
-                                                            8, 9, 10, 11, 12, 13, 14, 15};
 
 // A vector of an edge pixel whose lanes under `mask` take the boundary value (zero or
 // the pixel's own): `at` floats from the start of a row, where pixels w - pad_w .. w - 1

@@ -6,6 +6,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include "kernels/shift_geometry.hpp"
 #include "kernels/simd/streaming_store.hpp"
 
 namespace shiftnn::kernels::simd {
@@ -17,6 +18,12 @@ template <class Arch>
 constexpr int64_t lanes() {
   return static_cast<int64_t>(Batch<Arch>::size);
 }
+
+// Lane indices 0, 1, ... of the widest vector, for lane masks and lane positions.
+alignas(64) inline constexpr float kLaneIndex[kMaxVectorFloats] = {0, 1, 2,  3,  4,  5,  6,  7,
+                                                                   8, 9, 10, 11, 12, 13, 14, 15};
+alignas(64) inline constexpr int32_t kLaneIndexI32[kMaxVectorFloats] = {
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
 // How many floats p lies past a vector-aligned address.
 template <class Arch>
