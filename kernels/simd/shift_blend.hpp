@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "kernels/kernel_table.hpp"
-#include "kernels/simd/shift_copy.hpp"
+#include "kernels/simd/nhwc_runs.hpp"
 #include "kernels/simd/shift_source.hpp"
 #include "kernels/simd/vector_ops.hpp"
 

@@ -25,6 +25,14 @@ alignas(64) inline constexpr float kLaneIndex[kMaxVectorFloats] = {0, 1, 2,  3, 
 alignas(64) inline constexpr int32_t kLaneIndexI32[kMaxVectorFloats] = {
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
 
+// Floats in a 64-byte cache line.
+constexpr int64_t kLineFloats = 16;
+
+// Asks for every line of p[0, n) into L2.
+inline void prefetch_lines(const float* p, int64_t n) {
+  for (int64_t i = 0; i < n; i += kLineFloats) __builtin_prefetch(p + i, 0, 2);
+}
+
 // How many floats p lies past a vector-aligned address.
 template <class Arch>
 inline int64_t floats_past_alignment(const float* p) {

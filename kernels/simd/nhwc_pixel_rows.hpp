@@ -1,0 +1,247 @@
+#pragma once
+// The pixel-order loops of the nhwc copy: rows of an image as one flat sequence of
+// pixels in whole vectors, plain, prefetched or streamed.
+#include <algorithm>
+#include <cassert>
+#include <cstdint>
+#include <type_traits>
+#include <utility>
+
+#include "kernels/kernel_table.hpp"
+#include "kernels/simd/nhwc_pixel_slots.hpp"
+#include "kernels/simd/vector_ops.hpp"
+
+namespace shiftnn::kernels::simd {
+
+// How far ahead the pixel loop prefetches: the row kPrefetchRows below the first-use
+// row, kPrefetchPixels pixels on. Measured (quad, 1 thread, x memcpy): 32x64x32x32
+// 0.84-0.87 without prefetch, 0.86-0.92 at 0 rows, 0.94-0.97 at 3 rows; 8x96x56x56
+// 0.69-0.87, 0.69-0.80, 0.76-0.89.
+constexpr int64_t kPrefetchPixels = 8;
+constexpr int64_t kPrefetchRows = 3;
+
+// Where the vectors of the pixels of a pixel-order loop come from: vector k of flat
+// pixel p takes a[k] + p * C, or where the slots' split has bit k under mask second[k]
+// from b[k] + p * C (a and b hold the displacement of the run and the vector's first
+// channel).
+struct PixelSources {
+  const float* a[kMaxPixelVectors];
+  const float* b[kMaxPixelVectors];
+};
+
+// Rows [hh0, hh1) of one image for a pixel-order loop. Prefetched loops: pixel p asks
+// for the lines of prefetch + p * C, up to flat pixel prefetch_end.
+template <class Arch>
+struct PixelRows {
+  const ShiftGeometry* g;
+  const PixelSlots<Arch>* slots;
+  PixelSources src;
+  const float* image;
+  float* out;
+  int64_t hh0, hh1;
+  const float* prefetch;
+  int64_t prefetch_end;
+};
+
+// How a pixel loop stores: plainly, plainly asking for lines ahead (PixelRows), or with
+// streaming stores (output aligned to the vector).
+enum class PixelStores { plain, prefetched, streamed };
+
+// A Split template argument that means: test the slots' split per vector.
+constexpr unsigned kSplitAtRunTime = ~0u;
+
+// Vectors per pixel up to which the plain loop is built once per pattern of split
+// vectors (2^K loops per K, 126 in all). With K and Split constant the pointers and
+// masks stay in registers and the loop has no branch: a pixel is its loads, then its K
+// stores. 1x96x56x56 quad, 1 thread, x memcpy: 0.80 for the earlier loop, which tested
+// per vector (and spilled its pointers), 0.86 with Split constant; loading every vector
+// twice instead (b[k] = a[k] where not split): 0.78.
+// Beyond the caches the test costs nothing (8x96x56x56 streamed: 0.93-0.98 tested,
+// 0.93-0.99 constant), so the prefetched and streamed loops test.
+constexpr int kSplitLoopVectors = 6;
+
+// Rows [hh0, hh1) of one image, K vectors per pixel (C = K * V floats); the first row's
+// left edge and the last row's right edge are the caller's.
+// Plain and prefetched: the rows run as one flat sequence of pixels (or, where
+// slots->interleave_rows, kInterleavedRows rows at once, column by column), which reads
+// the neighbouring row where a run's source column is outside; those lanes of the edge
+// pixels (slots->fixes) are rewritten right after, while in L1. One call for all the
+// rows keeps the loop going across rows: a call per row, with the edges fixed run by
+// run, cost 2-3% at 1x96x56x56 quad (0.85-0.86 -> 0.87-0.89 x memcpy, 1 thread).
+// Streamed: the lines of an output streamed out are not written again, so the edge
+// pixels of each row are written lane-wise and the pixels between them streamed.
+template <class Arch, int K, unsigned Split, PixelStores Stores>
+void pixel_rows(const PixelRows<Arch>& r) {
+  using B = Batch<Arch>;
+  constexpr int64_t V = lanes<Arch>(), C = K * V;
+  const ShiftGeometry& g = *r.g;
+  const int64_t W = g.w, edge = g.pad_w;
+  const float* a[K];
+  const float* b[K];
+  xsimd::batch_bool<float, Arch> mask[K];
+  for (int k = 0; k < K; ++k) a[k] = r.src.a[k], b[k] = r.src.b[k], mask[k] = r.slots->second[k];
+  const unsigned split = Split == kSplitAtRunTime ? r.slots->split : Split;
+  // Locals: a vector store may alias any object, so a field would be reloaded after it.
+  float* const out = r.out;
+  const float* const image = r.image;
+  const float* const prefetch = r.prefetch;
+  // The pixel at flat float offset at; Ahead: asking for the lines of prefetch.
+  auto pixel = [&](int64_t at, auto ahead) {
+    if constexpr (decltype(ahead)::value) prefetch_lines(prefetch + at, C);
+    B v[K];
+    for (int k = 0; k < K; ++k) {
+      v[k] = B::load_unaligned(a[k] + at);
+      if ((split >> k) & 1u) v[k] = xsimd::select(mask[k], B::load_unaligned(b[k] + at), v[k]);
+    }
+    for (int k = 0; k < K; ++k) {
+      if constexpr (Stores == PixelStores::streamed) {
+        store_streaming<Arch>(v[k], out + at + k * V);
+      } else {
+        v[k].store_unaligned(out + at + k * V);
+      }
+    }
+  };
+  // Flat pixels [p0, p1).
+  auto pixels = [&](int64_t p0, int64_t p1, auto ahead) {
+    for (int64_t at = p0 * C; at < p1 * C; at += C) pixel(at, ahead);
+  };
+  if constexpr (Stores == PixelStores::streamed) {
+    for (int64_t hh = r.hh0; hh < r.hh1; ++hh) {
+      float* row = out + hh * W * C;
+      if (hh > r.hh0) pixels_lanewise<Arch>(g, *r.slots, image, row, hh, 0, edge);
+      pixels(hh * W + edge, hh * W + W - edge, std::false_type());
+      if (hh + 1 < r.hh1) pixels_lanewise<Arch>(g, *r.slots, image, row, hh, W - edge, W);
+    }
+  } else {
+    const bool keep = g.boundary == Boundary::keep;
+    const EdgeFix<Arch>* const fixes = r.slots->fixes;
+    const int64_t fix_count = r.slots->fix_count, hh1 = r.hh1, prefetch_end = r.prefetch_end;
+    const B zero(0.0f);
+    // Rewrites the lanes of row hh's right edge and row hh + 1's left edge whose source
+    // is outside.
+    auto fix_edges = [&](int64_t hh) {
+      const int64_t row = hh * W * C;
+      for (int64_t i = 0; i < fix_count; ++i) {
+        const EdgeFix<Arch>& fix = fixes[i];
+        float* o = out + row + fix.at;
+        const B value = keep ? B::load_unaligned(image + row + fix.at) : zero;
+        xsimd::select(fix.mask, value, B::load_unaligned(o)).store_unaligned(o);
+      }
+    };
+    int64_t hh = r.hh0;
+    if (r.slots->interleave_rows) {
+      const int64_t row = W * C;
+      // Rows [h, h + kInterleavedRows): their interiors column by column, then their edges.
+      auto block = [&](int64_t h, auto ahead) {
+        for (int64_t at = (h * W + edge) * C; at < (h * W + W - edge) * C; at += C) {
+          for (int64_t i = 0; i < kInterleavedRows; ++i) pixel(at + i * row, ahead);
+        }
+        for (int64_t i = 0; i < kInterleavedRows && h + i + 1 < hh1; ++i) {
+          pixels((h + i + 1) * W - edge, (h + i + 1) * W + edge, ahead);
+          fix_edges(h + i);
+        }
+      };
+      for (; hh + kInterleavedRows <= hh1; hh += kInterleavedRows) {
+        if (Stores == PixelStores::prefetched &&
+            (hh + kInterleavedRows) * W + edge <= prefetch_end) {
+          block(hh, std::true_type());
+        } else {
+          block(hh, std::false_type());
+        }
+      }
+    }
+    for (; hh < hh1; ++hh) {
+      // Flat pixel p = hh * W + ww: row hh's part runs from its pixel edge to the next
+      // row's pixel edge.
+      const int64_t p0 = hh * W + edge, p1 = std::min(hh1 * W - edge, p0 + W);
+      int64_t p = p0;
+      if constexpr (Stores == PixelStores::prefetched) {
+        p = std::clamp(prefetch_end, p0, p1);
+        pixels(p0, p, std::true_type());
+      }
+      pixels(p, p1, std::false_type());
+      if (hh + 1 < hh1) fix_edges(hh);
+    }
+  }
+}
+
+template <class Arch>
+using PixelRowsLoop = void (*)(const PixelRows<Arch>&);
+
+// The loops for pixels of one vector count and split pattern.
+template <class Arch>
+struct PixelLoops {
+  PixelRowsLoop<Arch> plain, prefetched, streamed;
+};
+
+template <class Arch, int K, unsigned... Split>
+PixelRowsLoop<Arch> plain_loop(unsigned split, std::integer_sequence<unsigned, Split...>) {
+  static constexpr PixelRowsLoop<Arch> table[] = {
+      &pixel_rows<Arch, K, Split, PixelStores::plain>...};
+  return table[split];
+}
+
+template <class Arch, int K>
+PixelLoops<Arch> loops_for(unsigned split) {
+  PixelLoops<Arch> l;
+  if constexpr (K <= kSplitLoopVectors) {
+    l.plain = plain_loop<Arch, K>(split, std::make_integer_sequence<unsigned, (1u << K)>());
+  } else if (split == 0) {  // no masks: avx2 1x96x56x56 quad 0.85 x memcpy, 0.79 testing
+    l.plain = &pixel_rows<Arch, K, 0, PixelStores::plain>;
+  } else {
+    l.plain = &pixel_rows<Arch, K, kSplitAtRunTime, PixelStores::plain>;
+  }
+  l.prefetched = &pixel_rows<Arch, K, kSplitAtRunTime, PixelStores::prefetched>;
+  l.streamed = &pixel_rows<Arch, K, kSplitAtRunTime, PixelStores::streamed>;
+  return l;
+}
+
+template <class Arch, int... K>
+PixelLoops<Arch> pick_pixel_loops(int64_t count, unsigned split, std::integer_sequence<int, K...>) {
+  static constexpr PixelLoops<Arch> (*table[])(unsigned) = {&loops_for<Arch, K + 1>...};
+  assert(count >= 1 && count <= static_cast<int64_t>(sizeof...(K)));
+  return table[count - 1](split);
+}
+
+// Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
+// outside for the same runs, pixel by pixel in whole vectors (pixel_rows). A run whose
+// source row is outside reads zeros (kZeroRow) or the pixel's own value. Streaming:
+// output aligned to the vector.
+template <class Arch, bool Streaming>
+void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
+                     float* out, int64_t hh0, int64_t hh1, const float* prefetch) {
+  constexpr int64_t V = lanes<Arch>();
+  const int64_t H = g.h, W = g.w, C = g.c, edge = g.pad_w;
+  const bool keep = g.boundary == Boundary::keep;
+  assert(ps.ok);
+  const PixelLoops<Arch> loops = pick_pixel_loops<Arch>(
+      ps.count, ps.split, std::make_integer_sequence<int, max_pixel_vectors<Arch>()>());
+  PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, nullptr, 0};
+  for (int64_t k = 0; k < ps.count; ++k) {
+    // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
+    auto source = [&](const ChannelRun* run) {
+      const int64_t hs = hh0 - run->dh;
+      if (hs >= 0 && hs < H)
+        return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + k * V;
+      return keep ? image + k * V : kZeroRow - hh0 * W * C + k * V;
+    };
+    rows.src.a[k] = source(ps.a[k]), rows.src.b[k] = source(ps.b[k]);
+  }
+  if (prefetch) {
+    // Pixel p asks for pixel p + kPrefetchPixels of the row kPrefetchRows below its
+    // first-use row, up to the last pixel of the image.
+    rows.prefetch = prefetch + (kPrefetchRows * W + kPrefetchPixels) * C;
+    rows.prefetch_end = (H - g.pad_h - kPrefetchRows) * W - kPrefetchPixels;
+  }
+  pixels_lanewise<Arch>(g, ps, image, out + hh0 * W * C, hh0, 0, edge);
+  if constexpr (Streaming) {
+    loops.streamed(rows);
+  } else if (prefetch) {
+    loops.prefetched(rows);
+  } else {
+    loops.plain(rows);
+  }
+  pixels_lanewise<Arch>(g, ps, image, out + (hh1 - 1) * W * C, hh1 - 1, W - edge, W);
+}
+
+}  // namespace shiftnn::kernels::simd
