@@ -29,7 +29,6 @@ import math
 
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
 
 from ._common import make_shift, randomize_norms_
 
