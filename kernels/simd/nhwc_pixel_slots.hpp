@@ -116,7 +116,8 @@ struct PixelSlots {
 
 // Pixels [w0, w1) of nhwc output row hh, lane-wise: each run's lanes take the source
 // pixel where it is inside the image, else the boundary value (zero or keep).
-template <class Arch>
+// Streaming: non-temporal stores (out_row aligned to the vector).
+template <class Arch, bool Streaming = false>
 void pixels_lanewise(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
                      float* out_row, int64_t hh, int64_t w0, int64_t w1) {
   using B = Batch<Arch>;
@@ -135,7 +136,11 @@ void pixels_lanewise(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
       const int64_t c0 = k * lanes<Arch>();
       B v = load(*ps.a[k], ww, c0);
       if (ps.b[k] != ps.a[k]) v = xsimd::select(ps.second[k], load(*ps.b[k], ww, c0), v);
-      v.store_unaligned(out_row + ww * C + c0);
+      if constexpr (Streaming) {
+        store_streaming<Arch>(v, out_row + ww * C + c0);
+      } else {
+        v.store_unaligned(out_row + ww * C + c0);
+      }
     }
   }
 }
