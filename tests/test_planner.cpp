@@ -190,8 +190,10 @@ TEST(Planner, EstimateRanksStrategiesSensibly) {
   // Fractional: deform, the cheapest strategy that can serve it.
   ShiftProblem frac{{1, 96, 56, 56}, Layout::nchw, parse_pattern("uniform:0.5,0.5", 96), 1};
   EXPECT_EQ(planner.choose(frac).strategy, Strategy::deform);
-  // A tiny tensor does not pay for a parallel region.
+  // A tiny tensor does not pay for a parallel region; one the size of L3 uses both cores.
   EXPECT_EQ(planner.choose(quad_problem({1, 8, 5, 5}, 2)).threads, 1);
+  EXPECT_EQ(planner.choose(quad_problem({8, 96, 56, 56}, 2)).threads, 2);
+  EXPECT_EQ(planner.choose(quad_problem({64, 256, 56, 56}, 2)).threads, 2);
 }
 
 TEST(Planner, EquivalentPatternsShareAKey) {

@@ -21,8 +21,8 @@ struct MachineProfile {
   int max_threads() const { return static_cast<int>(fork_us.size()); }
 };
 
-// SPEC §5's figures for this machine kind, scaled linearly in threads inside the
-// per-core caches and not at all from DRAM.
+// SPEC §5's one-thread figures for this machine kind, scaled in threads: linearly
+// inside the caches, sublinearly from DRAM (cost_model.cpp says by how much and why).
 MachineProfile default_profile(int max_threads);
 // memcpy and empty parallel regions timed at 1..max_threads; ~0.3 s.
 MachineProfile measure_profile(int max_threads, double min_seconds);
