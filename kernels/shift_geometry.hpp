@@ -29,11 +29,14 @@ struct Displacement {
 constexpr int64_t kMaxVectorFloats = 16;
 
 // nhwc copy: rows go pixel by pixel in whole vectors, rather than channel run by run, up
-// to this many channels where the kernel's pixel loop applies. Measured on Zen 4 (quad,
-// 1 thread, x memcpy): pixel order wins up to 128 channels (1x96x56x56: 0.80 against
-// 0.69), runs above (1x384x14x14: 0.96 against 0.66; 1x768x7x7: 1.00 against 0.51;
-// avx512f 8x192x28x28: 0.75 against 0.71).
-constexpr int64_t kPixelOrderMaxChannels = 128;
+// to this many channels where the kernel's pixel loop applies (up to 16 vectors a pixel
+// on avx512f, 12 elsewhere). Measured on Zen 4, quad, x memcpy, pixel order / runs (same
+// process), 1 and 2 threads: 1x96x56x56 0.80 / 0.69 (1 thread); 1x192x28x28 0.89-0.93 /
+// 0.82-0.83 and 0.88-1.04 / 0.84-0.99; 1x256x28x28 0.88-0.92 / 0.76-0.78 and 0.92-1.34 /
+// 0.89-1.28; 8x256x28x28 0.82 / 0.58-0.60 and 0.82-0.85 / 0.70-0.73; 64x256x56x56
+// 0.78-0.96 / 0.60-0.64 and 0.80-0.84 / 0.73-0.77. Runs above (1x384x14x14: 0.96 against
+// 0.66; 1x768x7x7: 1.00 against 0.51), where a pixel outgrows the vector registers.
+constexpr int64_t kPixelOrderMaxChannels = 256;
 
 struct ShiftGeometry {
   int64_t n = 0, c = 0, h = 0, w = 0;

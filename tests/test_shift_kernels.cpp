@@ -242,13 +242,13 @@ TEST_P(ShiftKernelTest, ManyEdgeVectors) {
 }
 
 // Runs of random lengths (8 to 40 channels) and displacements in whole-vector pixels
-// of up to 128 channels (up to 12 vectors on avx2 and sse2): the nhwc pixel loop is
-// specialised per pattern of vectors that take two runs, so many such patterns are
-// run, not only quad's.
+// of up to 256 channels (16 vectors on avx512f, 12 on avx2, sse2 and neon64): the nhwc
+// pixel loop is specialised per pattern of vectors that take two runs, so many such
+// patterns are run, not only quad's.
 TEST_P(ShiftKernelTest, RandomRunsInWholeVectorPixels) {
   std::mt19937 rng(7);
   std::uniform_int_distribution<int> length(8, 40), shift(-2, 2);
-  for (int64_t c = 8; c <= 128; c += 8) {
+  for (int64_t c = 8; c <= 256; c += 8) {
     for (int trial = 0; trial < 4; ++trial) {
       Displacements d{"random runs", {}, {}};
       while (static_cast<int64_t>(d.dh.size()) < c) {
@@ -268,12 +268,13 @@ TEST_P(ShiftKernelTest, LargeQuad) {
 
 // Beyond 7 MiB the copy kernels prefetch rows ahead and split a row's pixels where the
 // prefetch would leave the image; quad runs four rows at once there too (48 channels on
-// avx2 and avx512f, 96 on avx512f).
+// avx2 and avx512f, 96 on avx512f); 192 channels take 12 vectors a pixel on avx512f.
 TEST_P(ShiftKernelTest, CopyBeyondTheCaches) {
   if (GetParam().kernel.name.rfind("shift_copy", 0) != 0) GTEST_SKIP() << "copy kernels only";
   check({2, 96, 100, 100}, from_pattern("quad:2", 96), true);
   check({2, 96, 100, 100}, from_pattern("quad", 96), true);
   check({2, 48, 139, 139}, from_pattern("quad", 48), true);
+  check({2, 192, 73, 71}, from_pattern("quad", 192), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ShiftKernelTest, testing::ValuesIn(cases(false)), case_name);

@@ -12,14 +12,19 @@
 namespace shiftnn::kernels::simd {
 
 // Vectors per pixel up to which the pixel order applies (kPixelOrderMaxChannels bounds
-// the floats). Quad, 1 thread, x memcpy, Zen 4, pixel order against runs: avx2 at 96
-// channels (12 vectors) 0.84 / 0.76 (1x96x56x56), 0.85 / 0.60 (8x96x56x56); sse2 at 48
-// channels 0.80 / 0.68.
-constexpr int64_t kMaxPixelVectors = 12;
+// the floats): a pixel's loads stay in registers before its stores, so 16 with the 32
+// vector registers of avx512f, 12 with the 16 of avx2 and sse2 (and on neon64, not
+// timed). Quad, 1 thread, x
+// memcpy, Zen 4, pixel order against runs: avx2 at 96 channels (12 vectors) 0.84 / 0.76
+// (1x96x56x56), 0.85 / 0.60 (8x96x56x56); sse2 at 48 channels 0.80 / 0.68; avx512f at
+// 256 channels: kPixelOrderMaxChannels.
+constexpr int64_t kMaxPixelVectors = 16;
+constexpr int64_t kMaxPixelVectorsNarrow = 12;
 
 template <class Arch>
 constexpr int max_pixel_vectors() {
-  return static_cast<int>(std::min(kMaxPixelVectors, kPixelOrderMaxChannels / lanes<Arch>()));
+  const int64_t registers_allow = lanes<Arch>() == 16 ? kMaxPixelVectors : kMaxPixelVectorsNarrow;
+  return static_cast<int>(std::min(registers_allow, kPixelOrderMaxChannels / lanes<Arch>()));
 }
 
 // Zeros for the lanes of runs whose source row is outside (zero boundary): a row of
