@@ -221,6 +221,17 @@ TEST_P(ShiftKernelTest, WholeVectorPixelsWithSplitRuns) {
   }
 }
 
+// Channels past the pixel order on every ISA (over 256), in runs of whole vectors (384)
+// and not (264): the nhwc copy run by run, with its streamed variant's aligned runs and
+// unaligned heads and tails.
+TEST_P(ShiftKernelTest, WideChannelsRunByRun) {
+  for (const Shape& s : {Shape{2, 384, 5, 7}, Shape{1, 264, 4, 9}}) {
+    for (const char* pattern : {"quad", "quad:2", "axial:3:h"}) {
+      check(s, from_pattern(pattern, s.c), true);
+    }
+  }
+}
+
 // Rows over 8 KiB whose vectors take runs from rows 1 or 2 apart: the nhwc pixel loop
 // runs four rows at once (48 channels on avx2 and avx512f, 96 on avx512f), with 0 to 3
 // rows left over and ranges that split a block. quad:2 reads rows 4 apart: row order.
@@ -268,13 +279,15 @@ TEST_P(ShiftKernelTest, LargeQuad) {
 
 // Beyond 7 MiB the copy kernels prefetch rows ahead and split a row's pixels where the
 // prefetch would leave the image; quad runs four rows at once there too (48 channels on
-// avx2 and avx512f, 96 on avx512f); 192 channels take 12 vectors a pixel on avx512f.
+// avx2 and avx512f, 96 on avx512f); 192 channels take 12 vectors a pixel on avx512f;
+// 384 go run by run, asking for the row ahead block by block.
 TEST_P(ShiftKernelTest, CopyBeyondTheCaches) {
   if (GetParam().kernel.name.rfind("shift_copy", 0) != 0) GTEST_SKIP() << "copy kernels only";
   check({2, 96, 100, 100}, from_pattern("quad:2", 96), true);
   check({2, 96, 100, 100}, from_pattern("quad", 96), true);
   check({2, 48, 139, 139}, from_pattern("quad", 48), true);
   check({2, 192, 73, 71}, from_pattern("quad", 192), true);
+  check({2, 384, 50, 50}, from_pattern("quad", 384), true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ShiftKernelTest, testing::ValuesIn(cases(false)), case_name);

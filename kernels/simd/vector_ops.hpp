@@ -94,7 +94,8 @@ inline void copy_floats(const float* src, float* dst, int64_t n) {
   if (i < n) Batch<Arch>::load_unaligned(src + n - V).store_unaligned(dst + n - V);
 }
 
-template <class Arch>
+// dst[0, n) = value. Streaming: the aligned bulk uses non-temporal stores.
+template <class Arch, bool Streaming = false>
 inline void fill_floats(float* dst, int64_t n, float value) {
   constexpr int64_t V = lanes<Arch>();
   if (n < V) {
@@ -103,7 +104,13 @@ inline void fill_floats(float* dst, int64_t n, float value) {
   }
   const Batch<Arch> v(value);
   int64_t i = 0;
-  for (; i + V <= n; i += V) v.store_unaligned(dst + i);
+  if constexpr (Streaming) {
+    i = (V - floats_past_alignment<Arch>(dst)) % V;
+    if (i) v.store_unaligned(dst);
+    for (; i + V <= n; i += V) store_streaming<Arch>(v, dst + i);
+  } else {
+    for (; i + V <= n; i += V) v.store_unaligned(dst + i);
+  }
   if (i < n) v.store_unaligned(dst + n - V);
 }
 
