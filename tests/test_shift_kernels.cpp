@@ -103,12 +103,14 @@ std::unique_ptr<float, AlignedFree> make_scratch(const sk::ShiftGeometry& g) {
 // Runs `kernel` over the work items as the given ranges (in that order), each with
 // its own scratch, and checks it against `want`. After every call the floats outside
 // the ranges called so far must still hold their sentinels. One call over everything
-// writes a 64-byte aligned output, uneven ranges one a float past it. Empty: pass.
+// writes a 64-byte aligned output, uneven ranges one a float past it. threads: the team
+// the kernel is told it shares memory with (it picks loops by it). Empty: pass.
 std::string run_split(sk::ShiftKernel kernel, const sk::ShiftGeometry& g, const float* x,
                       const std::vector<float>& want, const Shape& s, Layout layout,
-                      const std::vector<std::pair<int64_t, int64_t>>& ranges, float tolerance) {
+                      const std::vector<std::pair<int64_t, int64_t>>& ranges, float tolerance,
+                      int threads = 1) {
   GuardedBuffer out(g.elements(), ranges.size() == 1 ? 0 : 1);
-  const sk::ShiftArgs args{&g, x, out.data()};
+  const sk::ShiftArgs args{&g, x, out.data(), threads};
   const int64_t items = sk::shift_work_items(g), per_item = g.elements() / items;
   std::vector<bool> done(static_cast<size_t>(items), false);
   for (const auto& [begin, end] : ranges) {
@@ -132,7 +134,7 @@ std::string run_split(sk::ShiftKernel kernel, const sk::ShiftGeometry& g, const 
 class ShiftKernelTest : public KernelCaseTest<sk::ShiftKernel, ShiftCase> {
  protected:
   // Reports (without stopping) every failing combination of one shape and spec.
-  void check(const Shape& s, const Displacements& d, bool exact) {
+  void check(const Shape& s, const Displacements& d, bool exact, int threads = 1) {
     const ShiftCase& p = GetParam();
     const sk::Layout kl = layout_of(p.kernel.name);
     const Layout layout = kl == sk::Layout::nchw ? Layout::nchw : Layout::nhwc;
@@ -152,9 +154,10 @@ class ShiftKernelTest : public KernelCaseTest<sk::ShiftKernel, ShiftCase> {
     const std::string what = p.kernel.name + "/" + sk::isa_name(p.isa) + " shape " + shape_text(s) +
                              " pattern " + d.label + " boundary " + boundary_name(p.boundary);
     const std::string one =
-        run_split(kernel_, g, x.data(), want, s, layout, {{0, items}}, tolerance);
+        run_split(kernel_, g, x.data(), want, s, layout, {{0, items}}, tolerance, threads);
     EXPECT_EQ(one, "") << what << ", one call over all " << items << " work items";
-    const std::string split = run_split(kernel_, g, x.data(), want, s, layout, three, tolerance);
+    const std::string split =
+        run_split(kernel_, g, x.data(), want, s, layout, three, tolerance, threads);
     EXPECT_EQ(split, "") << what << ", three uneven ranges " << a << "|" << b << "|" << items;
     if (kl == sk::Layout::nhwc) {  // the other interior order, chosen by size otherwise
       sk::ShiftGeometry other = g;
@@ -288,6 +291,24 @@ TEST_P(ShiftKernelTest, CopyBeyondTheCaches) {
   check({2, 48, 139, 139}, from_pattern("quad", 48), true);
   check({2, 192, 73, 71}, from_pattern("quad", 192), true);
   check({2, 384, 50, 50}, from_pattern("quad", 384), true);
+}
+
+// Beyond 8 MiB with more than one thread, where every run reads one source row at up
+// to three columns, the nhwc copy loads each row in order and holds the loads in
+// registers (kMaxLag): 96 and 32 channels (whole vectors a run on avx512f), 64 (runs that
+// split vectors), 24 (avx2); edges of one and two pixels. axial:5 (lags past kMaxLag)
+// and quad (three source rows) stay in output order.
+TEST_P(ShiftKernelTest, CopyInOrderBeyondTheCaches) {
+  if (GetParam().kernel.name.rfind("shift_copy", 0) != 0) GTEST_SKIP() << "copy kernels only";
+  Displacements left{"thirds at dw -2, -1, 0", std::vector<float>(96, 0.0f), {}};
+  for (int64_t c = 0; c < 96; ++c) left.dw.push_back(static_cast<float>(c / 32 - 2));
+  check({2, 96, 97, 117}, from_pattern("axial:3:w", 96), true, 2);
+  check({2, 96, 97, 117}, left, true, 2);
+  check({3, 64, 103, 113}, from_pattern("axial:3:w", 64), true, 2);
+  check({5, 32, 131, 109}, from_pattern("axial:3:w", 32), true, 2);
+  check({4, 24, 181, 127}, from_pattern("axial:3:w", 24), true, 2);
+  check({2, 96, 97, 117}, from_pattern("axial:5:w", 96), true, 2);
+  check({2, 96, 97, 117}, from_pattern("quad", 96), true, 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, ShiftKernelTest, testing::ValuesIn(cases(false)), case_name);

@@ -27,7 +27,25 @@ constexpr int64_t kPrefetchRows = 3;
 struct PixelSources {
   const float* a[kMaxPixelVectors];
   const float* b[kMaxPixelVectors];
+  // In-order loops: pixels by which the load of part a (b) of vector k runs ahead of its
+  // use, 0 to kMaxLag (in_order_lags).
+  int lag_a[kMaxPixelVectors] = {};
+  int lag_b[kMaxPixelVectors] = {};
 };
+
+// Where one source row is read at several columns (runs with one dh and different dw,
+// as quad's groups at w - 1 and w + 1), a loop in output order reads that row back and
+// forth: pixel p - 1, p + 1, then p, p + 2. Beyond L2 that costs against reading it in
+// order (bare loops, x memcpy, 64 channels, two vectors from w - 1 and two from w + 1,
+// Zen 4: 8 MiB 2 threads 0.88-0.95, 64 MiB 0.78-0.90; in order 0.99-1.06). The in-order
+// loop loads every part at its row's front (the largest -dw read from the row) and holds
+// it in registers for its lag, front + dw pixels, up to kMaxLag. Only where every part
+// reads that one row within kMaxLag, and above kInOrderMinBytes of tensor: with other
+// rows read too (quad) it ran slower (32x64x32x32, 2 threads, x memcpy: 0.62-0.68
+// against 0.68-0.74), and between L2 and 8 MiB its gain and loss vary from run to run
+// (axial:3:w, 2 threads: 4x96x56x56 +2 to +5%, 8x64x56x56 -22 to +6%).
+constexpr int kMaxLag = 2;
+constexpr int64_t kInOrderMinBytes = int64_t{8} << 20;
 
 // Rows [hh0, hh1) of one image for a pixel-order loop. Prefetched loops: pixel p asks
 // for the lines of prefetch + p * C, up to flat pixel prefetch_end.
@@ -73,7 +91,7 @@ constexpr int kSplitLoopVectors = 6;
 // pixels of each row are written lane-wise and the pixels between them streamed. The
 // edge pixels stream too: plain stores among streamed ones cost 10-14% on a one-pixel
 // shift (64x96x56x56 nt, 1 thread, uniform:0,1: 1.41-1.42 x memcpy, streamed 1.60-1.61).
-template <class Arch, int K, unsigned Split, PixelStores Stores>
+template <class Arch, int K, unsigned Split, PixelStores Stores, bool InOrder = false>
 void pixel_rows(const PixelRows<Arch>& r) {
   using B = Batch<Arch>;
   constexpr int64_t V = lanes<Arch>(), C = K * V;
@@ -156,6 +174,52 @@ void pixel_rows(const PixelRows<Arch>& r) {
         }
       }
     }
+    if constexpr (InOrder) {
+      // Part x of a pixel is loaded lag pixels ahead; x1 and x2 hold the loads for the
+      // next two pixels, one select each a pixel. Separate one-dimensional arrays: GCC
+      // kept held loads of a two-dimensional one on the stack, a store and a load per
+      // part and pixel (8x64x56x56 axial:3:w, 2 threads: 0.51x memcpy).
+      static_assert(kMaxLag == 2, "two held loads per part");
+      using M = xsimd::batch_bool<float, Arch>;
+      const float* ahead_a[K];
+      const float* ahead_b[K];
+      M now_a[K], next_a[K], now_b[K], next_b[K];  // the part's lag is 0, 1
+      B a1[K], a2[K], b1[K] = {}, b2[K] = {};      // b: split vectors only
+      const int64_t first = (hh * W + edge) * C;
+      for (int k = 0; k < K; ++k) {
+        const int la = r.src.lag_a[k], lb = r.src.lag_b[k];
+        ahead_a[k] = a[k] + la * C, ahead_b[k] = b[k] + lb * C;
+        now_a[k] = M(la == 0), next_a[k] = M(la == 1), now_b[k] = M(lb == 0),
+        next_b[k] = M(lb == 1);
+        a1[k] = B::load_unaligned(a[k] + first), a2[k] = B::load_unaligned(a[k] + first + C);
+        if ((split >> k) & 1u) {
+          b1[k] = B::load_unaligned(b[k] + first), b2[k] = B::load_unaligned(b[k] + first + C);
+        }
+      }
+      auto take = [](const B& x, B& x1, B& x2, const M& now, const M& next) {
+        const B v = xsimd::select(now, x, x1);
+        x1 = xsimd::select(next, x, x2);
+        x2 = x;
+        return v;
+      };
+      for (; hh < hh1; ++hh) {
+        const int64_t p0 = hh * W + edge, p1 = std::min(hh1 * W - edge, p0 + W);
+        for (int64_t at = p0 * C; at < p1 * C; at += C) {
+          B v[K];
+          for (int k = 0; k < K; ++k) {
+            v[k] = take(B::load_unaligned(ahead_a[k] + at), a1[k], a2[k], now_a[k], next_a[k]);
+            if ((split >> k) & 1u) {
+              const B vb =
+                  take(B::load_unaligned(ahead_b[k] + at), b1[k], b2[k], now_b[k], next_b[k]);
+              v[k] = xsimd::select(mask[k], vb, v[k]);
+            }
+          }
+          for (int k = 0; k < K; ++k) v[k].store_unaligned(out + at + k * V);
+        }
+        if (hh + 1 < hh1) fix_edges(hh);
+      }
+      return;
+    }
     for (; hh < hh1; ++hh) {
       // Flat pixel p = hh * W + ww: row hh's part runs from its pixel edge to the next
       // row's pixel edge.
@@ -175,23 +239,40 @@ template <class Arch>
 using PixelRowsLoop = void (*)(const PixelRows<Arch>&);
 
 // The loops for pixels of one vector count and split pattern.
+// in_order: plain stores, loads in source order (kMaxLag); null where a pixel's
+// vectors and their held loads would not fit the vector registers.
 template <class Arch>
 struct PixelLoops {
-  PixelRowsLoop<Arch> plain, prefetched, streamed;
+  PixelRowsLoop<Arch> plain, in_order, prefetched, streamed;
 };
 
-template <class Arch, int K, unsigned... Split>
+template <class Arch, int K, bool InOrder, unsigned... Split>
 PixelRowsLoop<Arch> plain_loop(unsigned split, std::integer_sequence<unsigned, Split...>) {
   static constexpr PixelRowsLoop<Arch> table[] = {
-      &pixel_rows<Arch, K, Split, PixelStores::plain>...};
+      &pixel_rows<Arch, K, Split, PixelStores::plain, InOrder>...};
   return table[split];
+}
+
+// Vectors a pixel-order loop may hold in registers: avx512f has 32, avx2, sse2 and neon
+// 16 (neon64 has 32, not timed).
+template <class Arch>
+constexpr int vector_registers() {
+  return lanes<Arch>() == 16 ? 32 : 16;
 }
 
 template <class Arch, int K>
 PixelLoops<Arch> loops_for(unsigned split) {
   PixelLoops<Arch> l;
+  l.in_order = nullptr;
   if constexpr (K <= kSplitLoopVectors) {
-    l.plain = plain_loop<Arch, K>(split, std::make_integer_sequence<unsigned, (1u << K)>());
+    l.plain = plain_loop<Arch, K, false>(split, std::make_integer_sequence<unsigned, (1u << K)>());
+    // The pixel's K vectors, kMaxLag held loads per part (K plus one per split), a load.
+    int parts = K;
+    for (int k = 0; k < K; ++k) parts += (split >> k) & 1u;
+    if (K + kMaxLag * parts + 1 <= vector_registers<Arch>()) {
+      l.in_order =
+          plain_loop<Arch, K, true>(split, std::make_integer_sequence<unsigned, (1u << K)>());
+    }
   } else if (split == 0) {  // no masks: avx2 1x96x56x56 quad 0.85 x memcpy, 0.79 testing
     l.plain = &pixel_rows<Arch, K, 0, PixelStores::plain>;
   } else {
@@ -207,6 +288,43 @@ PixelLoops<Arch> pick_pixel_loops(int64_t count, unsigned split, std::integer_se
   static constexpr PixelLoops<Arch> (*table[])(unsigned) = {&loops_for<Arch, K + 1>...};
   assert(count >= 1 && count <= static_cast<int64_t>(sizeof...(K)));
   return table[count - 1](split);
+}
+
+// Whether output row hh's source row for a run is inside the image.
+inline bool source_row_inside(const ShiftGeometry& g, const ChannelRun& run, int64_t hh) {
+  const int64_t hs = hh - run.dh;
+  return hs >= 0 && hs < g.h;
+}
+
+// The lags of the in-order loop for rows starting at hh (PixelSources::lag_a, lag_b):
+// each part lags the row's front by front + dw pixels. False where the loop does not
+// apply: the runs read more than one source row inside the image, a lag is over
+// kMaxLag, or none lags. The loads ahead stay within the source pixels the output-order
+// loop reads: none goes past the front part's last load.
+template <class Arch>
+bool in_order_lags(const ShiftGeometry& g, const PixelSlots<Arch>& ps, int64_t hh,
+                   PixelSources& src) {
+  const ChannelRun* row = nullptr;  // a run reading the one source row
+  int32_t front = 0;
+  for (int64_t k = 0; k < ps.count; ++k) {
+    for (const ChannelRun* run : {ps.a[k], ps.b[k]}) {
+      if (!source_row_inside(g, *run, hh)) continue;
+      if (row && run->dh != row->dh) return false;
+      front = row ? std::max(front, -run->dw) : -run->dw;
+      row = run;
+    }
+  }
+  auto lag = [&](const ChannelRun* run) {
+    return source_row_inside(g, *run, hh) ? front + run->dw : 0;
+  };
+  bool any = false;
+  for (int64_t k = 0; k < ps.count; ++k) {
+    src.lag_a[k] = lag(ps.a[k]);
+    src.lag_b[k] = ((ps.split >> k) & 1u) ? lag(ps.b[k]) : 0;
+    if (src.lag_a[k] > kMaxLag || src.lag_b[k] > kMaxLag) return false;
+    any = any || src.lag_a[k] > 0 || src.lag_b[k] > 0;
+  }
+  return any;
 }
 
 // Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
@@ -226,13 +344,16 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {
-      const int64_t hs = hh0 - run->dh;
-      if (hs >= 0 && hs < H)
+      if (source_row_inside(g, *run, hh0))
         return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + k * V;
       return keep ? image + k * V : kZeroRow - hh0 * W * C + k * V;
     };
     rows.src.a[k] = source(ps.a[k]), rows.src.b[k] = source(ps.b[k]);
   }
+  const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
+  const bool in_order = !Streaming && !prefetch && loops.in_order && !ps.interleave_rows &&
+                        bytes > kInOrderMinBytes && (hh1 - hh0) * W - 2 * edge >= kMaxLag &&
+                        in_order_lags(g, ps, hh0, rows.src);
   if (prefetch) {
     // Pixel p asks for pixel p + kPrefetchPixels of the row kPrefetchRows below its
     // first-use row, up to the last pixel of the image.
@@ -244,6 +365,8 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
     loops.streamed(rows);
   } else if (prefetch) {
     loops.prefetched(rows);
+  } else if (in_order) {
+    loops.in_order(rows);
   } else {
     loops.plain(rows);
   }
