@@ -41,9 +41,9 @@ struct PixelSources {
 // loop loads every part at its row's front (the largest -dw read from the row) and holds
 // it in registers for its lag, front + dw pixels, up to kMaxLag. Only where every part
 // reads that one row within kMaxLag, and above kInOrderMinBytes of tensor: with other
-// rows read too (quad) it ran slower (32x64x32x32, 2 threads, x memcpy: 0.62-0.68
-// against 0.68-0.74), and between L2 and 8 MiB its gain and loss vary from run to run
-// (axial:3:w, 2 threads: 4x96x56x56 +2 to +5%, 8x64x56x56 -22 to +6%).
+// rows read too (quad) it ran slower (32x64x32x32, 2 threads, x memcpy: 0.62-0.70
+// against 0.68-0.76), and between L2 and 8 MiB its gain and loss vary from run to run
+// (axial:3:w, 2 threads: 4x96x56x56 +2 to +5%, 8x64x56x56 -24 to +6%). docs/nhwc-copy.md.
 constexpr int kMaxLag = 2;
 constexpr int64_t kInOrderMinBytes = int64_t{8} << 20;
 
