@@ -124,9 +124,9 @@ void bench_memcpy(benchmark::State& state, Shape shape, int threads) {
 // gave memcpy medians of 6.2 to 10.4 us across cells of one report. Time: the wall time
 // of an iteration's timed runs (so --benchmark_min_time bounds the run). Counters, per
 // run: memcpy_us and copy_us (medians over iterations) and memcpy_per_copy, the median
-// over iterations of memcpy time / copy time.
+// over iterations of memcpy time / copy time. pattern: SPEC §1 (the suite's is quad).
 void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary, Shape shape,
-                       int threads) {
+                       int threads, std::string pattern) {
   using Clock = std::chrono::steady_clock;
   const Tensor& in = random_input(shape, layout);
   Tensor out(shape, layout);  // both write it: the pair touches the bytes either touches alone
@@ -134,7 +134,7 @@ void bench_copy_paired(benchmark::State& state, Layout layout, Boundary boundary
   const int batch = static_cast<int>(std::clamp<size_t>((size_t{4} << 20) / bytes, 1, 64));
   std::vector<double> memcpy_s, copy_s, ratios;
   try {
-    const shiftnn::ShiftOp op(shape, layout, shiftnn::parse_pattern("quad", shape.c, boundary),
+    const shiftnn::ShiftOp op(shape, layout, shiftnn::parse_pattern(pattern, shape.c, boundary),
                               {Strategy::copy, threads, ""});
     state.SetLabel(op.kernel_name());
     auto run_memcpy = [&] {
@@ -238,10 +238,24 @@ struct Registrar {
             tune(benchmark::RegisterBenchmark(("shift/copy_nt/" + cell).c_str(), bench_strategy,
                                               Strategy::copy, layout, b, shape, t, "nt"),
                  t);
-            tune_manual(benchmark::RegisterBenchmark(("paired/copy/" + cell).c_str(),
-                                                     bench_copy_paired, layout, b, shape, t));
+            tune_manual(benchmark::RegisterBenchmark(
+                ("paired/copy/" + cell).c_str(), bench_copy_paired, layout, b, shape, t, "quad"));
           }
         }
+      }
+    }
+  }
+
+  // An axial shift along w (AS-MLP's) in nhwc past L3's share of one core, where the
+  // copy reads each source row in order (docs/nhwc-copy.md); not in the report's suite.
+  void axial_benchmarks() const {
+    const std::string pattern = "axial:3:w";
+    for (const Shape& shape : {Shape{8, 96, 56, 56}, Shape{16, 64, 56, 56}}) {
+      for (int t : thread_counts()) {
+        const std::string name =
+            "paired/copy/nhwc/zero/" + pattern + "/" + shape.str() + "/t" + std::to_string(t);
+        tune_manual(benchmark::RegisterBenchmark(name.c_str(), bench_copy_paired, Layout::nhwc,
+                                                 Boundary::zero, shape, t, pattern));
       }
     }
   }
@@ -312,6 +326,7 @@ int main(int argc, char** argv) {
   }
   const Registrar registrar{!min_time_flag};
   registrar.api_benchmarks();
+  registrar.axial_benchmarks();
   registrar.sweep_benchmarks();
   registrar.kernel_benchmarks();
   benchmark::Initialize(&argc, argv);
