@@ -246,10 +246,10 @@ struct PixelLoops {
   PixelRowsLoop<Arch> plain, in_order, prefetched, streamed;
 };
 
-template <class Arch, int K, bool InOrder, unsigned... Split>
+template <class Arch, int K, unsigned... Split>
 PixelRowsLoop<Arch> plain_loop(unsigned split, std::integer_sequence<unsigned, Split...>) {
   static constexpr PixelRowsLoop<Arch> table[] = {
-      &pixel_rows<Arch, K, Split, PixelStores::plain, InOrder>...};
+      &pixel_rows<Arch, K, Split, PixelStores::plain>...};
   return table[split];
 }
 
@@ -260,19 +260,40 @@ constexpr int vector_registers() {
   return lanes<Arch>() == 16 ? 32 : 16;
 }
 
+// Whether a pixel's K vectors, kMaxLag held loads per part (K, plus one per vector that
+// takes two runs) and a load fit the vector registers: the in-order loop's condition.
+template <class Arch, int K, unsigned Split>
+constexpr bool in_order_fits() {
+  int parts = K;
+  for (int k = 0; k < K; ++k) parts += static_cast<int>((Split >> k) & 1u);
+  return K + kMaxLag * parts + 1 <= vector_registers<Arch>();
+}
+
+// The in-order loops of one vector count by split pattern; null (and not built) where
+// they would not fit the registers.
+template <class Arch, int K, unsigned Split>
+constexpr PixelRowsLoop<Arch> in_order_or_null() {
+  if constexpr (in_order_fits<Arch, K, Split>()) {
+    return &pixel_rows<Arch, K, Split, PixelStores::plain, true>;
+  } else {
+    return nullptr;
+  }
+}
+
+template <class Arch, int K, unsigned... Split>
+PixelRowsLoop<Arch> in_order_loop(unsigned split, std::integer_sequence<unsigned, Split...>) {
+  static constexpr PixelRowsLoop<Arch> table[] = {in_order_or_null<Arch, K, Split>()...};
+  return table[split];
+}
+
 template <class Arch, int K>
 PixelLoops<Arch> loops_for(unsigned split) {
   PixelLoops<Arch> l;
   l.in_order = nullptr;
   if constexpr (K <= kSplitLoopVectors) {
-    l.plain = plain_loop<Arch, K, false>(split, std::make_integer_sequence<unsigned, (1u << K)>());
-    // The pixel's K vectors, kMaxLag held loads per part (K plus one per split), a load.
-    int parts = K;
-    for (int k = 0; k < K; ++k) parts += (split >> k) & 1u;
-    if (K + kMaxLag * parts + 1 <= vector_registers<Arch>()) {
-      l.in_order =
-          plain_loop<Arch, K, true>(split, std::make_integer_sequence<unsigned, (1u << K)>());
-    }
+    constexpr auto splits = std::make_integer_sequence<unsigned, (1u << K)>();
+    l.plain = plain_loop<Arch, K>(split, splits);
+    l.in_order = in_order_loop<Arch, K>(split, splits);
   } else if (split == 0) {  // no masks: avx2 1x96x56x56 quad 0.85 x memcpy, 0.79 testing
     l.plain = &pixel_rows<Arch, K, 0, PixelStores::plain>;
   } else {
