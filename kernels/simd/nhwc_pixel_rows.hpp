@@ -253,13 +253,6 @@ PixelRowsLoop<Arch> plain_loop(unsigned split, std::integer_sequence<unsigned, S
   return table[split];
 }
 
-// Vectors a pixel-order loop may hold in registers: avx512f has 32, avx2, sse2 and neon
-// 16 (neon64 has 32, not timed).
-template <class Arch>
-constexpr int vector_registers() {
-  return lanes<Arch>() == 16 ? 32 : 16;
-}
-
 // Whether a pixel's K vectors, kMaxLag held loads per part (K, plus one per vector that
 // takes two runs) and a load fit the vector registers: the in-order loop's condition.
 template <class Arch, int K, unsigned Split>

@@ -21,9 +21,17 @@ namespace shiftnn::kernels::simd {
 constexpr int64_t kMaxPixelVectors = 16;
 constexpr int64_t kMaxPixelVectorsNarrow = 12;
 
+// Vectors a pixel-order loop may hold in registers: avx512f has 32, avx2, sse2 and neon
+// 16 (neon64 has 32, not timed).
+template <class Arch>
+constexpr int vector_registers() {
+  return lanes<Arch>() == 16 ? 32 : 16;
+}
+
 template <class Arch>
 constexpr int max_pixel_vectors() {
-  const int64_t registers_allow = lanes<Arch>() == 16 ? kMaxPixelVectors : kMaxPixelVectorsNarrow;
+  const int64_t registers_allow =
+      vector_registers<Arch>() == 32 ? kMaxPixelVectors : kMaxPixelVectorsNarrow;
   return static_cast<int>(std::min(registers_allow, kPixelOrderMaxChannels / lanes<Arch>()));
 }
 
