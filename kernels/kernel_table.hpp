@@ -14,7 +14,8 @@ namespace shiftnn::kernels {
 // threads: how many threads of the calling OpenMP team run at once (they share the memory
 // bandwidth, which changes what pays beyond the caches).
 // row_prefetch: the nhwc copy may ask for source rows ahead of use, which it does where
-// copy_prefetches_rows; false: never (the planner's `noprefetch` variant).
+// copy_prefetches_rows, and for each pixel's sources (copy_prefetches_pixels, only
+// there too); false: neither (the planner's `noprefetch` variant).
 struct ShiftArgs {
   const ShiftGeometry* g;
   const float* src;

@@ -311,8 +311,9 @@ TEST(StrategyVariants, UnknownOrMisplacedVariantThrows) {
       {"noprefetch", "nchw"});
 }
 
-// On one thread above kRowPrefetchBytes the default nhwc copy prefetches rows and the
-// `noprefetch` variant does not: both must be the reference, bit for bit.
+// On one thread above kRowPrefetchBytes the default nhwc copy prefetches rows (and, for
+// quad up to 16 MiB, pixels) and the `noprefetch` variant does not: both must be the
+// reference, bit for bit.
 TEST(StrategyVariants, NhwcCopyWithAndWithoutRowPrefetch) {
   const Shape s{2, 96, 100, 100};
   ASSERT_GT(s.elements() * static_cast<int64_t>(sizeof(float)), kernels::kRowPrefetchBytes);

@@ -20,6 +20,15 @@ namespace shiftnn::kernels::simd {
 constexpr int64_t kPrefetchPixels = 8;
 constexpr int64_t kPrefetchRows = 3;
 
+// Where the runs read several source rows (quad), a row's lines are first read in
+// three sweeps a row apart, back and forth across neighbouring pixels, which the L1
+// prefetchers do not follow. Where copy_prefetches_pixels, each pixel asks for the lines
+// of its sources this many bytes on into L1 (every vector starting a line, and the
+// second part of a split one). 8x96x56x56 / 32x64x32x32 quad, 1 thread, x memcpy, at
+// 2 / 4 / 6 / 8 KiB: 0.85-0.89 / 0.89-0.90 / 0.88 / 0.90, and 1.00 / 1.02 / 0.98-0.99 /
+// 0.90.
+constexpr int64_t kPixelPrefetchBytes = 4096;
+
 // Where the vectors of the pixels of a pixel-order loop come from: vector k of flat
 // pixel p takes a[k] + p * C, or where the slots' split has bit k under mask second[k]
 // from b[k] + p * C (a and b hold the displacement of the run and the vector's first
@@ -48,7 +57,8 @@ constexpr int kMaxLag = 2;
 constexpr int64_t kInOrderMinBytes = int64_t{8} << 20;
 
 // Rows [hh0, hh1) of one image for a pixel-order loop. Prefetched loops: pixel p asks
-// for the lines of prefetch + p * C, up to flat pixel prefetch_end.
+// for the lines of prefetch + p * C, up to flat pixel prefetch_end. Plain and prefetched
+// loops with pixel_prefetch: each pixel asks for its sources kPixelPrefetchBytes on.
 template <class Arch>
 struct PixelRows {
   const ShiftGeometry* g;
@@ -59,6 +69,7 @@ struct PixelRows {
   int64_t hh0, hh1;
   const float* prefetch;
   int64_t prefetch_end;
+  bool pixel_prefetch;
 };
 
 // How a pixel loop stores: plainly, plainly asking for lines ahead (PixelRows), or with
@@ -82,15 +93,16 @@ constexpr int kSplitLoopVectors = 6;
 // Rows [hh0, hh1) of one image, K vectors per pixel (C = K * V floats); the first row's
 // left edge and the last row's right edge are the caller's.
 // Plain and prefetched: the rows run as one flat sequence of pixels (or, where
-// slots->interleave_rows, kInterleavedRows rows at once, column by column), which reads
-// the neighbouring row where a run's source column is outside; those lanes of the edge
-// pixels (slots->fixes) are rewritten right after, while in L1. One call for all the
-// rows keeps the loop going across rows: a call per row, with the edges fixed run by
-// run, cost 2-3% at 1x96x56x56 quad (0.85-0.86 -> 0.87-0.89 x memcpy, 1 thread).
-// Streamed: the lines of an output streamed out are not written again, so the edge
-// pixels of each row are written lane-wise and the pixels between them streamed. The
-// edge pixels stream too: plain stores among streamed ones cost 10-14% on a one-pixel
-// shift (64x96x56x56 nt, 1 thread, uniform:0,1: 1.41-1.42 x memcpy, streamed 1.60-1.61).
+// slots->interleave_rows and no pixel_prefetch, kInterleavedRows rows at once, column by
+// column), which reads the neighbouring row where a run's source column is outside; those
+// lanes of the edge pixels (slots->fixes) are rewritten right after, while in L1. One
+// call for all the rows keeps the loop going across rows: a call per row, with the edges
+// fixed run by run, cost 2-3% at 1x96x56x56 quad (0.85-0.86 -> 0.87-0.89 x memcpy, 1
+// thread).
+// Streamed: the lines of an output streamed out are not written again, so the edge pixels
+// of each row are written lane-wise and the pixels between them streamed. The edge pixels
+// stream too: plain stores among streamed ones cost 10-14% on a one-pixel shift
+// (64x96x56x56 nt, 1 thread, uniform:0,1: 1.41-1.42 x memcpy, streamed 1.60-1.61).
 template <class Arch, int K, unsigned Split, PixelStores Stores, bool InOrder = false>
 void pixel_rows(const PixelRows<Arch>& r) {
   using B = Batch<Arch>;
@@ -106,9 +118,19 @@ void pixel_rows(const PixelRows<Arch>& r) {
   float* const out = r.out;
   const float* const image = r.image;
   const float* const prefetch = r.prefetch;
-  // The pixel at flat float offset at; Ahead: asking for the lines of prefetch.
-  auto pixel = [&](int64_t at, auto ahead) {
+  // Floats ahead of a pixel's sources that its pixel prefetch asks for: a constant, so
+  // the addresses are the loads' plus a displacement and take no registers.
+  constexpr int64_t near = std::max<int64_t>(1, kPixelPrefetchBytes / (C * sizeof(float))) * C;
+  // The pixel at flat float offset at; Ahead: asking for the lines of prefetch; Near:
+  // asking for the sources `near` floats on.
+  auto pixel = [&](int64_t at, auto ahead, auto near_too) {
     if constexpr (decltype(ahead)::value) prefetch_lines(prefetch + at, C);
+    if constexpr (decltype(near_too)::value) {
+      for (int k = 0; k < K; ++k) {
+        if (k * V % kLineFloats == 0) prefetch_l1(a[k] + at + near);
+        if ((split >> k) & 1u) prefetch_l1(b[k] + at + near);
+      }
+    }
     B v[K];
     for (int k = 0; k < K; ++k) {
       v[k] = B::load_unaligned(a[k] + at);
@@ -124,7 +146,11 @@ void pixel_rows(const PixelRows<Arch>& r) {
   };
   // Flat pixels [p0, p1).
   auto pixels = [&](int64_t p0, int64_t p1, auto ahead) {
-    for (int64_t at = p0 * C; at < p1 * C; at += C) pixel(at, ahead);
+    if (Stores != PixelStores::streamed && r.pixel_prefetch) {
+      for (int64_t at = p0 * C; at < p1 * C; at += C) pixel(at, ahead, std::true_type());
+    } else {
+      for (int64_t at = p0 * C; at < p1 * C; at += C) pixel(at, ahead, std::false_type());
+    }
   };
   if constexpr (Stores == PixelStores::streamed) {
     for (int64_t hh = r.hh0; hh < r.hh1; ++hh) {
@@ -153,12 +179,13 @@ void pixel_rows(const PixelRows<Arch>& r) {
       }
     };
     int64_t hh = r.hh0;
-    if (r.slots->interleave_rows) {
+    if (r.slots->interleave_rows && !r.pixel_prefetch) {
       const int64_t row = W * C;
       // Rows [h, h + kInterleavedRows): their interiors column by column, then their edges.
       auto block = [&](int64_t h, auto ahead) {
         for (int64_t at = (h * W + edge) * C; at < (h * W + W - edge) * C; at += C) {
-          for (int64_t i = 0; i < kInterleavedRows; ++i) pixel(at + i * row, ahead);
+          for (int64_t i = 0; i < kInterleavedRows; ++i)
+            pixel(at + i * row, ahead, std::false_type());
         }
         for (int64_t i = 0; i < kInterleavedRows && h + i + 1 < hh1; ++i) {
           pixels((h + i + 1) * W - edge, (h + i + 1) * W + edge, ahead);
@@ -344,17 +371,18 @@ bool in_order_lags(const ShiftGeometry& g, const PixelSlots<Arch>& ps, int64_t h
 // Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
 // outside for the same runs, pixel by pixel in whole vectors (pixel_rows). A run whose
 // source row is outside reads zeros (kZeroRow) or the pixel's own value. Streaming:
-// output aligned to the vector.
+// output aligned to the vector. prefetch and pixel_prefetch: see PixelRows.
 template <class Arch, bool Streaming>
 void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
-                     float* out, int64_t hh0, int64_t hh1, const float* prefetch) {
+                     float* out, int64_t hh0, int64_t hh1, const float* prefetch,
+                     bool pixel_prefetch) {
   constexpr int64_t V = lanes<Arch>();
   const int64_t H = g.h, W = g.w, C = g.c, edge = g.pad_w;
   const bool keep = g.boundary == Boundary::keep;
   assert(ps.ok);
   const PixelLoops<Arch> loops = pick_pixel_loops<Arch>(
       ps.count, ps.split, std::make_integer_sequence<int, max_pixel_vectors<Arch>()>());
-  PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, nullptr, 0};
+  PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, nullptr, 0, pixel_prefetch};
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {

@@ -55,7 +55,8 @@ constexpr int64_t kMaxEdgeFixes = 32;
 
 // Where a vector takes two runs whose source rows differ by fewer than kInterleavedRows
 // and a row is over kInterleaveRowBytes bytes, the pixel loop runs kInterleavedRows
-// output rows at once, column by column. A source line such a vector reads for output
+// output rows at once, column by column, unless it prefetches pixels
+// (copy_prefetches_pixels). A source line such a vector reads for output
 // row y is read again for row y + |dh_a - dh_b|; in row order that second read comes
 // after rows of traffic past L1 (32 KiB), in the interleaved order a few pixels later.
 // Quad, Zen 4, avx512f, time in row order / interleaved (same process): 8x96x56x56 1.01-1.08

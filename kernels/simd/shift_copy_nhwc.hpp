@@ -12,6 +12,33 @@
 
 namespace shiftnn::kernels::simd {
 
+// Whether the runs read more than one source row of an output row (quad; not uniform or
+// axial along w).
+inline bool runs_read_several_rows(const ShiftGeometry& g) {
+  for (const ChannelRun& run : g.runs) {
+    if (run.dh != g.runs.front().dh) return true;
+  }
+  return false;
+}
+
+// One thread, tensors (bytes) above kRowPrefetchBytes and up to this size (source and
+// output fit a 32 MiB L3 together), runs reading several source rows: the pixel loop
+// also asks for each pixel's sources kPixelPrefetchBytes on (nhwc_pixel_rows.hpp), and
+// runs row by row instead of kInterleavedRows at once. x memcpy, Zen 4, avx512f, paired
+// in one process, four runs each, without / with: quad 8x96x56x56 0.70-0.82 / 0.86-0.91,
+// 12x64x56x56 0.85-0.92 / 1.01-1.02, 32x64x32x32 0.86-0.98 / 0.95-0.99, 32x96x28x28
+// 0.77-0.82 / 0.85-0.87, 16x192x28x28 0.76-0.81 / 0.80-0.84; axial:3:h 8x96x56x56
+// 0.86-0.93 / 0.98-1.03. Beyond L3 the loads wait on memory and the requests only queue
+// (16x96x56x56 0.96-0.98 / 0.87-0.91); on 2 threads the gain and the loss vary with the
+// host's load (8x96x56x56 0.81-0.84 / 0.88-0.89 one hour, 0.92-0.93 / 0.88-0.89 the next).
+constexpr int64_t kPixelPrefetchMaxBytes = int64_t{16} << 20;
+
+inline bool copy_prefetches_pixels(const ShiftGeometry& g, int threads) {
+  const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
+  return threads == 1 && bytes > kRowPrefetchBytes && bytes <= kPixelPrefetchMaxBytes &&
+         runs_read_several_rows(g);
+}
+
 // Output row hh is the first to read source row hh + pad_h, and reads only some lines
 // of each of its pixels, in an order the hardware prefetchers do not follow: a thread
 // running alone on a large tensor fetches that row into L2 ahead of use. With more
@@ -25,14 +52,8 @@ namespace shiftnn::kernels::simd {
 inline const float* first_use_rows(const ShiftArgs& args, const float* image, bool streaming) {
   const ShiftGeometry& g = *args.g;
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
-  auto several_rows = [&] {
-    for (const ChannelRun& run : g.runs) {
-      if (run.dh != g.runs.front().dh) return true;
-    }
-    return false;
-  };
   const bool ahead = args.row_prefetch && copy_prefetches_rows(bytes, args.threads) &&
-                     (!streaming || several_rows());
+                     (!streaming || runs_read_several_rows(g));
   return ahead ? image + g.pad_h * g.w * g.c : nullptr;
 }
 
@@ -44,13 +65,15 @@ void shift_rows_pixel_order(const ShiftArgs& args, const PixelSlots<Arch>& slots
                             int64_t end) {
   const ShiftGeometry& g = *args.g;
   const int64_t H = g.h, row = g.w * g.c;
+  const bool pixel_prefetch =
+      !Streaming && args.row_prefetch && copy_prefetches_pixels(g, args.threads);
   for (int64_t r = begin; r < end;) {
     const int64_t n = r / H, hh = r % H;
     const float* image = args.src + n * H * row;
     const bool inside = hh >= g.pad_h && hh < H - g.pad_h;
     const int64_t hh_end = inside ? std::min(H - g.pad_h, hh + (end - r)) : hh + 1;
     rows_by_vectors<Arch, Streaming>(g, slots, image, args.dst + n * H * row, hh, hh_end,
-                                     first_use_rows(args, image, Streaming));
+                                     first_use_rows(args, image, Streaming), pixel_prefetch);
     r += hh_end - hh;
   }
 }

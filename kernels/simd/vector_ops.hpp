@@ -33,6 +33,11 @@ inline void prefetch_lines(const float* p, int64_t n) {
   for (int64_t i = 0; i < n; i += kLineFloats) __builtin_prefetch(p + i, 0, 2);
 }
 
+// Asks for the line of p into L1.
+inline void prefetch_l1(const float* p) {
+  __builtin_prefetch(p, 0, 3);
+}
+
 // How many floats p lies past a vector-aligned address.
 template <class Arch>
 inline int64_t floats_past_alignment(const float* p) {

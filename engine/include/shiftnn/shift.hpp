@@ -21,8 +21,9 @@ struct ShiftOptions {
   int threads = 0;  // 0: omp_get_max_threads() (OMP_NUM_THREADS)
   // A variant of the strategy's kernel: "nt" (copy with streaming stores, for outputs
   // beyond the caches; in nhwc where pixels are whole vectors), "noprefetch" (nhwc copy
-  // that never asks for source rows ahead, which the default does on one thread above
-  // 7 MiB), "nhwc" (dwconv on nchw tensors convolving in nhwc instead of the blocked
+  // without software prefetch: the default asks for source rows ahead on one thread
+  // above 7 MiB, and up to 16 MiB also for each pixel's sources where they lie on
+  // several rows), "nhwc" (dwconv on nchw tensors convolving in nhwc instead of the blocked
   // layout). Empty: the default.
   std::string variant;
 
