@@ -237,9 +237,11 @@ TEST_P(ShiftKernelTest, WideChannelsRunByRun) {
 
 // Rows over 8 KiB whose vectors take runs from rows 1 or 2 apart: the nhwc pixel loop
 // runs four rows at once (48 channels on avx2 and avx512f, 96 on avx512f), with 0 to 3
-// rows left over and ranges that split a block. quad:2 reads rows 4 apart: row order.
+// rows left over, ranges that split a block and blocks across images of 6 rows.
+// quad:2 reads rows 4 apart: row order.
 TEST_P(ShiftKernelTest, FourRowsAtOnceWhereVectorsReadTwoRows) {
-  for (const Shape& s : {Shape{2, 48, 11, 50}, Shape{1, 96, 9, 23}, Shape{1, 48, 14, 45}}) {
+  for (const Shape& s :
+       {Shape{2, 48, 11, 50}, Shape{1, 96, 9, 23}, Shape{1, 48, 14, 45}, Shape{5, 48, 6, 50}}) {
     for (const char* pattern : {"quad", "quad:2", "cycle:3:h"}) {
       check(s, from_pattern(pattern, s.c), true);
     }
@@ -299,11 +301,16 @@ TEST_P(ShiftKernelTest, CopyBeyondTheCaches) {
 // to three columns, the nhwc copy loads each row in order and holds the loads in
 // registers (kMaxLag): 96 and 32 channels (whole vectors a run on avx512f), 64 (runs that
 // split vectors), 24 (avx2); edges of one and two pixels. axial:5 (lags past kMaxLag)
-// and quad (three source rows) stay in output order.
+// and quad (three source rows) stay in output order. All runs on the row above: the top
+// row of every image rewritten after the loop across images.
 TEST_P(ShiftKernelTest, CopyInOrderBeyondTheCaches) {
   if (GetParam().kernel.name.rfind("shift_copy", 0) != 0) GTEST_SKIP() << "copy kernels only";
   Displacements left{"thirds at dw -2, -1, 0", std::vector<float>(96, 0.0f), {}};
   for (int64_t c = 0; c < 96; ++c) left.dw.push_back(static_cast<float>(c / 32 - 2));
+  Displacements above = from_pattern("axial:3:w", 96);
+  above.label = "axial:3:w from the row above";
+  above.dh.assign(96, 1.0f);
+  check({3, 96, 80, 117}, above, true, 2);
   check({2, 96, 97, 117}, from_pattern("axial:3:w", 96), true, 2);
   check({2, 96, 97, 117}, left, true, 2);
   check({3, 64, 103, 113}, from_pattern("axial:3:w", 64), true, 2);

@@ -56,9 +56,10 @@ struct PixelSources {
 constexpr int kMaxLag = 2;
 constexpr int64_t kInOrderMinBytes = int64_t{8} << 20;
 
-// Rows [hh0, hh1) of one image for a pixel-order loop. Prefetched loops: pixel p asks
-// for the lines of prefetch + p * C, up to flat pixel prefetch_end. Plain and prefetched
-// loops with pixel_prefetch: each pixel asks for its sources kPixelPrefetchBytes on.
+// Rows [hh0, hh1) from an image for a pixel-order loop, past its last row into the
+// images after it where across_images. Prefetched loops: pixel p asks for the lines of
+// prefetch + p * C, up to flat pixel prefetch_end. Plain and prefetched loops with
+// pixel_prefetch: each pixel asks for its sources kPixelPrefetchBytes on.
 template <class Arch>
 struct PixelRows {
   const ShiftGeometry* g;
@@ -67,9 +68,10 @@ struct PixelRows {
   const float* image;
   float* out;
   int64_t hh0, hh1;
-  const float* prefetch;
-  int64_t prefetch_end;
   bool pixel_prefetch;
+  bool across_images;
+  const float* prefetch = nullptr;
+  int64_t prefetch_end = 0;
 };
 
 // How a pixel loop stores: plainly, plainly asking for lines ahead (PixelRows), or with
@@ -167,6 +169,21 @@ void pixel_rows(const PixelRows<Arch>& r) {
     const EdgeFix<Arch>* const fixes = r.slots->fixes;
     const int64_t fix_count = r.slots->fix_count, hh1 = r.hh1, prefetch_end = r.prefetch_end;
     const B zero(0.0f);
+    // Across images, rows at the top and bottom of an image read the neighbouring image
+    // where their source row is outside: rewrites those lanes of row hh, still in L1 or L2.
+    auto fix_outside_rows = [&](int64_t hh) {
+      const int64_t y = hh % g.h;
+      if (!r.across_images || (y >= g.pad_h && y < g.h - g.pad_h)) return;
+      const int64_t row = hh * W * C;
+      for (int64_t k = 0; k < K; ++k) {
+        const auto outside = lanes_outside_rows(g, *r.slots, k, y);
+        if (!xsimd::any(outside)) continue;
+        for (int64_t at = row + k * V; at < row + W * C; at += C) {
+          const B value = keep ? B::load_unaligned(image + at) : zero;
+          xsimd::select(outside, value, B::load_unaligned(out + at)).store_unaligned(out + at);
+        }
+      }
+    };
     // Rewrites the lanes of row hh's right edge and row hh + 1's left edge whose source
     // is outside.
     auto fix_edges = [&](int64_t hh) {
@@ -191,6 +208,7 @@ void pixel_rows(const PixelRows<Arch>& r) {
           pixels((h + i + 1) * W - edge, (h + i + 1) * W + edge, ahead);
           fix_edges(h + i);
         }
+        for (int64_t i = 0; i < kInterleavedRows; ++i) fix_outside_rows(h + i);
       };
       for (; hh + kInterleavedRows <= hh1; hh += kInterleavedRows) {
         if (Stores == PixelStores::prefetched &&
@@ -244,6 +262,7 @@ void pixel_rows(const PixelRows<Arch>& r) {
           for (int k = 0; k < K; ++k) v[k].store_unaligned(out + at + k * V);
         }
         if (hh + 1 < hh1) fix_edges(hh);
+        fix_outside_rows(hh);
       }
       return;
     }
@@ -258,6 +277,7 @@ void pixel_rows(const PixelRows<Arch>& r) {
       }
       pixels(p, p1, std::false_type());
       if (hh + 1 < hh1) fix_edges(hh);
+      fix_outside_rows(hh);
     }
   }
 }
@@ -339,25 +359,26 @@ inline bool source_row_inside(const ShiftGeometry& g, const ChannelRun& run, int
 
 // The lags of the in-order loop for rows starting at hh (PixelSources::lag_a, lag_b):
 // each part lags the row's front by front + dw pixels. False where the loop does not
-// apply: the runs read more than one source row inside the image, a lag is over
-// kMaxLag, or none lags. The loads ahead stay within the source pixels the output-order
-// loop reads: none goes past the front part's last load.
+// apply: the runs read more than one source row (inside the image, or anywhere across
+// images), a lag is over kMaxLag, or none lags. The loads ahead stay within the source
+// pixels the output-order loop reads: none goes past the front part's last load.
 template <class Arch>
 bool in_order_lags(const ShiftGeometry& g, const PixelSlots<Arch>& ps, int64_t hh,
-                   PixelSources& src) {
+                   bool across_images, PixelSources& src) {
+  auto reads = [&](const ChannelRun* run) {
+    return across_images || source_row_inside(g, *run, hh);
+  };
   const ChannelRun* row = nullptr;  // a run reading the one source row
   int32_t front = 0;
   for (int64_t k = 0; k < ps.count; ++k) {
     for (const ChannelRun* run : {ps.a[k], ps.b[k]}) {
-      if (!source_row_inside(g, *run, hh)) continue;
+      if (!reads(run)) continue;
       if (row && run->dh != row->dh) return false;
       front = row ? std::max(front, -run->dw) : -run->dw;
       row = run;
     }
   }
-  auto lag = [&](const ChannelRun* run) {
-    return source_row_inside(g, *run, hh) ? front + run->dw : 0;
-  };
+  auto lag = [&](const ChannelRun* run) { return reads(run) ? front + run->dw : 0; };
   bool any = false;
   for (int64_t k = 0; k < ps.count; ++k) {
     src.lag_a[k] = lag(ps.a[k]);
@@ -368,25 +389,29 @@ bool in_order_lags(const ShiftGeometry& g, const PixelSlots<Arch>& ps, int64_t h
   return any;
 }
 
-// Rows [hh0, hh1) of one image (zero or keep boundary) whose source rows are inside or
-// outside for the same runs, pixel by pixel in whole vectors (pixel_rows). A run whose
-// source row is outside reads zeros (kZeroRow) or the pixel's own value. Streaming:
-// output aligned to the vector. prefetch and pixel_prefetch: see PixelRows.
+// Rows [hh0, hh1) of nhwc output (zero or keep boundary), pixel by pixel in whole vectors
+// (pixel_rows), hh0 in image. Within one image, rows whose source rows are inside or
+// outside for the same runs: a run whose source row is outside reads zeros (kZeroRow) or
+// the pixel's own value. across_images (not Streaming): rows on into the images after it,
+// whose source rows all lie in the tensor; the lanes whose source row is outside their
+// image are rewritten row by row. Streaming: output aligned to the vector. prefetch and
+// pixel_prefetch: see PixelRows.
 template <class Arch, bool Streaming>
 void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const float* image,
                      float* out, int64_t hh0, int64_t hh1, const float* prefetch,
-                     bool pixel_prefetch) {
+                     bool pixel_prefetch, bool across_images) {
   constexpr int64_t V = lanes<Arch>();
   const int64_t H = g.h, W = g.w, C = g.c, edge = g.pad_w;
   const bool keep = g.boundary == Boundary::keep;
   assert(ps.ok);
   const PixelLoops<Arch> loops = pick_pixel_loops<Arch>(
       ps.count, ps.split, std::make_integer_sequence<int, max_pixel_vectors<Arch>()>());
-  PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, nullptr, 0, pixel_prefetch};
+  assert(!(Streaming && across_images) && hh0 < H);
+  PixelRows<Arch> rows{&g, &ps, {}, image, out, hh0, hh1, pixel_prefetch, across_images};
   for (int64_t k = 0; k < ps.count; ++k) {
     // Pointers for flat pixel p = hh * W + ww: its lanes of the run are at p * C.
     auto source = [&](const ChannelRun* run) {
-      if (source_row_inside(g, *run, hh0))
+      if (across_images || source_row_inside(g, *run, hh0))
         return image - (static_cast<int64_t>(run->dh) * W + run->dw) * C + k * V;
       return keep ? image + k * V : kZeroRow - hh0 * W * C + k * V;
     };
@@ -395,12 +420,14 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
   const bool in_order = !Streaming && !prefetch && loops.in_order && !ps.interleave_rows &&
                         bytes > kInOrderMinBytes && (hh1 - hh0) * W - 2 * edge >= kMaxLag &&
-                        in_order_lags(g, ps, hh0, rows.src);
+                        in_order_lags(g, ps, hh0, across_images, rows.src);
   if (prefetch) {
     // Pixel p asks for pixel p + kPrefetchPixels of the row kPrefetchRows below its
-    // first-use row, up to the last pixel of the image.
+    // first-use row, up to the last pixel of the image (across images: of the last row
+    // any of the rows reads).
+    const int64_t last_row = across_images ? hh1 + g.pad_h : H;
     rows.prefetch = prefetch + (kPrefetchRows * W + kPrefetchPixels) * C;
-    rows.prefetch_end = (H - g.pad_h - kPrefetchRows) * W - kPrefetchPixels;
+    rows.prefetch_end = (last_row - g.pad_h - kPrefetchRows) * W - kPrefetchPixels;
   }
   pixels_lanewise<Arch, Streaming>(g, ps, image, out + hh0 * W * C, hh0, 0, edge);
   if constexpr (Streaming) {
@@ -412,7 +439,9 @@ void rows_by_vectors(const ShiftGeometry& g, const PixelSlots<Arch>& ps, const f
   } else {
     loops.plain(rows);
   }
-  pixels_lanewise<Arch, Streaming>(g, ps, image, out + (hh1 - 1) * W * C, hh1 - 1, W - edge, W);
+  const int64_t last = hh1 - 1, images_on = last / H;
+  pixels_lanewise<Arch, Streaming>(g, ps, image + images_on * H * W * C, out + last * W * C,
+                                   last - images_on * H, W - edge, W);
 }
 
 }  // namespace shiftnn::kernels::simd

@@ -128,6 +128,19 @@ struct PixelSlots {
   }
 };
 
+// The lanes of vector k of a pixel in output row hh of its image whose run's source row
+// is outside the image.
+template <class Arch>
+xsimd::batch_bool<float, Arch> lanes_outside_rows(const ShiftGeometry& g,
+                                                  const PixelSlots<Arch>& ps, int64_t k,
+                                                  int64_t hh) {
+  using M = xsimd::batch_bool<float, Arch>;
+  auto outside = [&](const ChannelRun* run) { return hh - run->dh < 0 || hh - run->dh >= g.h; };
+  const bool a_out = outside(ps.a[k]), b_out = outside(ps.b[k]);
+  if (!a_out && !b_out) return M(false);
+  return a_out && b_out ? M(true) : a_out ? !ps.second[k] : ps.second[k];
+}
+
 // Pixels [w0, w1) of nhwc output row hh, lane-wise: each run's lanes take the source
 // pixel where it is inside the image, else the boundary value (zero or keep).
 // Streaming: non-temporal stores (out_row aligned to the vector).
