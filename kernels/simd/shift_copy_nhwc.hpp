@@ -64,7 +64,8 @@ inline const float* first_use_rows(const ShiftArgs& args, const float* image, bo
 // one (2 * pad_h >= h: every row by image). x memcpy, quad, Zen 4, avx512f, paired in one
 // process, image by image / across: 1 thread 32x64x32x32 0.99-1.03 / 0.99-1.06,
 // 32x96x28x28 0.91-0.93 / 0.91-0.94, 8x96x56x56 0.86-0.95 / 0.90-0.95; 2 threads
-// 32x64x32x32 0.85-0.89 / 0.87-0.91, 8x96x56x56 0.82-0.86 / 0.82-0.86.
+// 32x64x32x32 0.85-0.89 / 0.87-0.91, 8x96x56x56 0.82-0.86 / 0.82-0.86; small images,
+// separate processes: 64x64x8x8 1 / 2 threads 0.71 / 0.77-0.79 -> 0.90-0.92 / 0.975-0.99.
 // Streamed (no rewrite of a line streamed out): the rows inside each image as one flat
 // loop, the pad_h rows at the top and bottom of every image one by one.
 template <class Arch, bool Streaming>
