@@ -351,12 +351,6 @@ PixelLoops<Arch> pick_pixel_loops(int64_t count, unsigned split, std::integer_se
   return table[count - 1](split);
 }
 
-// Whether output row hh's source row for a run is inside the image.
-inline bool source_row_inside(const ShiftGeometry& g, const ChannelRun& run, int64_t hh) {
-  const int64_t hs = hh - run.dh;
-  return hs >= 0 && hs < g.h;
-}
-
 // The lags of the in-order loop for rows starting at hh (PixelSources::lag_a, lag_b):
 // each part lags the row's front by front + dw pixels. False where the loop does not
 // apply: the runs read more than one source row (inside the image, or anywhere across

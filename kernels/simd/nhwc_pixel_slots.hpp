@@ -67,6 +67,12 @@ constexpr int64_t kMaxEdgeFixes = 32;
 constexpr int64_t kInterleavedRows = 4;
 constexpr int64_t kInterleaveRowBytes = 8192;
 
+// Whether output row hh's source row for a run is inside the image.
+inline bool source_row_inside(const ShiftGeometry& g, const ChannelRun& run, int64_t hh) {
+  const int64_t hs = hh - run.dh;
+  return hs >= 0 && hs < g.h;
+}
+
 // The vectors of an nhwc pixel (zero or keep boundary): vector k covers channels
 // [k * V, (k + 1) * V) and takes them from run a[k], or, under lane mask second[k],
 // from run b[k]. The same at every pixel, so built once per kernel call, with the edge
@@ -87,7 +93,6 @@ struct PixelSlots {
 
   explicit PixelSlots(const ShiftGeometry& g) {
     using B = Batch<Arch>;
-    using M = xsimd::batch_bool<float, Arch>;
     constexpr int64_t V = lanes<Arch>();
     count = g.c / V;
     if (g.c % V != 0 || count < 1 || count > max_pixel_vectors<Arch>() || 2 * g.pad_w > g.w ||
@@ -112,8 +117,7 @@ struct PixelSlots {
           const bool a_out = outside(a[k]), b_out = outside(b[k]);
           if (!a_out && !b_out) continue;
           if (fix_count == kMaxEdgeFixes) return;
-          const M mask = a_out && b_out ? M(true) : a_out ? !second[k] : second[k];
-          fixes[fix_count++] = {at + k * V, mask};
+          fixes[fix_count++] = {at + k * V, lanes_from(k, a_out, b_out)};
         }
       }
     }
@@ -126,6 +130,13 @@ struct PixelSlots {
         reread && g.w * g.c * static_cast<int64_t>(sizeof(float)) > kInterleaveRowBytes;
     ok = true;
   }
+
+  // The lanes of vector k that come from run a[k] where from_a, and from b[k] where from_b.
+  xsimd::batch_bool<float, Arch> lanes_from(int64_t k, bool from_a, bool from_b) const {
+    using M = xsimd::batch_bool<float, Arch>;
+    if (from_a == from_b) return M(from_a);
+    return from_a ? !second[k] : second[k];
+  }
 };
 
 // The lanes of vector k of a pixel in output row hh of its image whose run's source row
@@ -134,11 +145,7 @@ template <class Arch>
 xsimd::batch_bool<float, Arch> lanes_outside_rows(const ShiftGeometry& g,
                                                   const PixelSlots<Arch>& ps, int64_t k,
                                                   int64_t hh) {
-  using M = xsimd::batch_bool<float, Arch>;
-  auto outside = [&](const ChannelRun* run) { return hh - run->dh < 0 || hh - run->dh >= g.h; };
-  const bool a_out = outside(ps.a[k]), b_out = outside(ps.b[k]);
-  if (!a_out && !b_out) return M(false);
-  return a_out && b_out ? M(true) : a_out ? !ps.second[k] : ps.second[k];
+  return ps.lanes_from(k, !source_row_inside(g, *ps.a[k], hh), !source_row_inside(g, *ps.b[k], hh));
 }
 
 // Pixels [w0, w1) of nhwc output row hh, lane-wise: each run's lanes take the source
