@@ -81,7 +81,10 @@ def machine(shiftnn_cli, torch_version, threads):
             lscpu[k.strip()] = v.strip()
     cores = lscpu.get("Core(s) per socket", "?")
     rows = [
-        ("CPU", lscpu.get("Model name", info.get("cpu", "?"))),
+        # Family and model tell microarchitectures apart where the name does not ("AMD EPYC"
+        # under KVM: family 25 is Zen 3/4, 26 Zen 5), and the copy's limits differ between them.
+        ("CPU", f"{lscpu.get('Model name', info.get('cpu', '?'))}, family "
+                f"{lscpu.get('CPU family', '?')} model {lscpu.get('Model', '?')}"),
         ("cores", f"{os.cpu_count()} logical CPUs ({lscpu.get('Socket(s)', '?')} socket(s) x "
                   f"{cores} cores x {lscpu.get('Thread(s) per core', '?')} threads), "
                   f"{lscpu.get('Hypervisor vendor', 'no')} hypervisor"),
@@ -335,7 +338,10 @@ def render(out):
                "misses in bold).", "", memcpy_table(bench, shapes, t), "",
                "Paired: copy and memcpy timed one after the other in every iteration of one "
                "benchmark, so both see the same machine state. Cells: median over iterations "
-               "of memcpy time / copy time (memcpy us / copy us, medians).", "",
+               "of memcpy time / copy time (memcpy us / copy us, medians). The last column pairs "
+               "memcpy with the identity shift (`uniform:0,0`), which the nchw kernel runs as "
+               "one plain vector copy: the most a kernel storing through vector registers "
+               "reaches on this host, whatever it computes.", "",
                paired_table(bench, shapes, t), "",
                "The variant with streaming stores (`nt`, which the planner weighs from 4 MiB "
                "up), same cells:", "", memcpy_table(bench, shapes, t, "copy_nt"), ""]
