@@ -72,7 +72,7 @@ struct LanePhase {
   void advance() { at = wrap(at + I(stride)); }
   auto inside() const { return at >= I(from); }
   // All bits set in the lanes inside: a zero fill is then an and, not a zero-masking load (those
-  // ran 1.6-2.5x slower than a plain load and a blend beyond L2 on Zen 5, family 0x1a).
+  // ran 1.5-2.5x slower than a plain load and a blend beyond L2 on Zen 5, family 0x1a).
   I inside_bits() const { return xsimd::select(inside(), I(-1), I(0)); }
 
  private:
