@@ -245,11 +245,12 @@ struct Registrar {
       }
       // The identity shift, which copy's nchw kernel runs as one plain vector copy: how
       // close to memcpy a kernel storing through vector registers comes on this host.
+      const std::string identity = "uniform:0,0";
       for (int t : thread_counts()) {
-        const std::string name = "paired/copy/nchw/zero/uniform:0,0/" + shape.str() + "/t" +
-                                 std::to_string(t);
+        const std::string name =
+            "paired/copy/nchw/zero/" + identity + "/" + shape.str() + "/t" + std::to_string(t);
         tune_manual(benchmark::RegisterBenchmark(name.c_str(), bench_copy_paired, Layout::nchw,
-                                                 Boundary::zero, shape, t, "uniform:0,0"));
+                                                 Boundary::zero, shape, t, identity));
       }
     }
   }

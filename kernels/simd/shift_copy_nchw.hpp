@@ -47,7 +47,7 @@ inline int64_t reduce_mod(int64_t x, int64_t period) {
 template <class Arch>
 struct LanePhase {
   using I = xsimd::batch<int32_t, Arch>;
-  I at = I(0);
+  I at;
   int32_t stride = 0, period = 1, from = 0;
 
   LanePhase() = default;
@@ -127,14 +127,9 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
       return xsimd::bitwise_cast<B>(xsimd::select(
           in, xsimd::bitwise_cast<I>(x), xsimd::bitwise_cast<I>(B::load_unaligned(src + at))));
     } else {
-      I in;
-      if constexpr (Rows && Cols) {
-        in = q.inside_bits() & c.inside_bits();
-      } else if constexpr (Rows) {
-        in = q.inside_bits();
-      } else {
-        in = c.inside_bits();
-      }
+      I in = I(-1);
+      if (Rows) in = in & q.inside_bits();
+      if (Cols) in = in & c.inside_bits();
       return xsimd::bitwise_cast<B>(xsimd::bitwise_cast<I>(x) & in);
     }
   };
