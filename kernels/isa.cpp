@@ -34,9 +34,22 @@ Isa detect() {
   if (avx2 && fma) return Isa::avx2;
   return Isa::sse2;
 }
+
+int detect_amd_family() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  if (!__get_cpuid(0, &a, &b, &c, &d)) return 0;
+  const bool amd = b == 0x68747541 && d == 0x69746e65 && c == 0x444d4163;  // "AuthenticAMD"
+  if (!amd || !__get_cpuid(1, &a, &b, &c, &d)) return 0;
+  const int base = (a >> 8) & 0xf, extended = (a >> 20) & 0xff;
+  return base == 0xf ? base + extended : base;
+}
 #elif defined(__aarch64__)
 Isa detect() {
   return Isa::neon64;
+}
+
+int detect_amd_family() {
+  return 0;
 }
 #endif
 
@@ -84,6 +97,11 @@ bool parse_isa(const char* text, Isa* out) {
     }
   }
   return false;
+}
+
+int amd_cpu_family() {
+  static const int family = detect_amd_family();
+  return family;
 }
 
 Isa detected_isa() {

@@ -15,6 +15,9 @@ Isa detected_isa();
 Isa active_isa();
 // Whether the host can run kernels built for `isa` (tests skip the others).
 bool host_supports(Isa isa);
+// The x86 CPU family (CPUID leaf 1, base plus extended) on AMD hosts, 0 elsewhere: where
+// a default measured differently on Zen 4 (19h) and Zen 5 (1Ah).
+int amd_cpu_family();
 // ISAs compiled into this build, best last.
 const Isa* built_isas(int* count);
 

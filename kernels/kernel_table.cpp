@@ -14,6 +14,10 @@ KernelTable make_table_avx512f();
 KernelTable make_table_neon64();
 #endif
 
+bool host_prefetches_rows_with_pixels() {
+  return amd_cpu_family() != 0x1a;
+}
+
 const KernelTable& kernels_for(Isa isa) {
   assert(host_supports(isa));
   switch (isa) {

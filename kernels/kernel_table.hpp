@@ -9,19 +9,31 @@
 
 namespace shiftnn::kernels {
 
+// Software prefetch in the nhwc copy. host: each pixel's sources where
+// copy_prefetches_pixels, and source rows ahead of use where copy_prefetches_rows, unless
+// the pixels are prefetched on a host where !host_prefetches_rows_with_pixels; rows: both
+// wherever they apply (the planner's `prefetch` variant); none: neither (`noprefetch`).
+enum class CopyPrefetch { host, rows, none };
+
+// Whether this host's nhwc copy asks for rows ahead where it also prefetches pixels. Not
+// on AMD family 1Ah (Zen 5), where the row prefetch tuned on Zen 4 loses there: quad,
+// zero, 1 thread, x memcpy, paired in one process, four sittings, rows and pixels (the
+// `prefetch` variant) / pixels only: 8x96x56x56 0.76-0.82 / 0.78-1.09, 32x64x32x32
+// 0.81-0.98 / 0.91-1.07, 12x64x56x56 0.76-0.94 / 0.85-0.97, 16x192x28x28 0.65-0.89 /
+// 0.73-0.93. Decided once.
+bool host_prefetches_rows_with_pixels();
+
 // Shift kernel: output work items [begin, end) (see shift_work_items).
 // scratch: per-thread buffer of g->scratch_floats floats, 64-byte aligned (roll pads into it).
 // threads: how many threads of the calling OpenMP team run at once (they share the memory
 // bandwidth, which changes what pays beyond the caches).
-// row_prefetch: the nhwc copy may ask for source rows ahead of use, which it does where
-// copy_prefetches_rows, and for each pixel's sources (copy_prefetches_pixels, only
-// there too); false: neither (the planner's `noprefetch` variant).
+// prefetch: what the nhwc copy asks for ahead of use (CopyPrefetch).
 struct ShiftArgs {
   const ShiftGeometry* g;
   const float* src;
   float* dst;
   int threads = 1;
-  bool row_prefetch = true;
+  CopyPrefetch prefetch = CopyPrefetch::host;
 };
 
 // Tensors above this size (bytes) prefetch rows ahead in the nhwc copy when one thread
@@ -33,9 +45,19 @@ struct ShiftArgs {
 // 0.87, 24x64x32x32 1.02.
 constexpr int64_t kRowPrefetchBytes = int64_t{7} << 20;
 
-// Whether the nhwc copy asks for source rows ahead for a tensor of `bytes` split over
-// `threads` (unless ShiftArgs::row_prefetch is false): the kernel and the planner, which
-// offers `noprefetch` only where it differs from the default, both ask here.
+// The largest tensor (bytes; source and output fit a 32 MiB L3 together) whose nhwc copy
+// also asks for each pixel's sources ahead (copy_prefetches_pixels). x memcpy, Zen 4,
+// avx512f, paired in one process, four runs each, without / with: quad 8x96x56x56 0.70-0.82 /
+// 0.86-0.91, 12x64x56x56 0.85-0.92 / 1.01-1.02, 32x64x32x32 0.86-0.98 / 0.95-0.99, 32x96x28x28
+// 0.77-0.82 / 0.85-0.87, 16x192x28x28 0.76-0.81 / 0.80-0.84; axial:3:h 8x96x56x56
+// 0.86-0.93 / 0.98-1.03. Beyond L3 the loads wait on memory and the requests only queue
+// (16x96x56x56 0.96-0.98 / 0.87-0.91); on 2 threads the gain and the loss vary with the
+// host's load (8x96x56x56 0.81-0.84 / 0.88-0.89 one hour, 0.92-0.93 / 0.88-0.89 the next).
+constexpr int64_t kPixelPrefetchMaxBytes = int64_t{16} << 20;
+
+// Whether the nhwc copy may ask for source rows ahead for a tensor of `bytes` split over
+// `threads` (as ShiftArgs::prefetch allows): the kernel and the planner, which offers
+// `noprefetch` and `prefetch` only where they can differ from the default, both ask here.
 constexpr bool copy_prefetches_rows(int64_t bytes, int threads) {
   return threads == 1 && bytes > kRowPrefetchBytes;
 }

@@ -1,6 +1,7 @@
 // ISA detection and dispatch: SHIFTNN_MAX_ISA parsing, host support, per-ISA kernel
 // tables, and (through the binary) that the cap and the verbose log take effect.
 #include <algorithm>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,26 @@ TEST(Isa, HostSupportIsConsistent) {
 #elif defined(__aarch64__)
   EXPECT_FALSE(sk::host_supports(sk::Isa::sse2));
   EXPECT_TRUE(sk::host_supports(sk::Isa::neon64));
+#endif
+}
+
+// The kernel's AMD family against the kernel's own report of the CPU (Linux).
+TEST(Isa, AmdFamilyMatchesProcCpuinfo) {
+#if defined(__x86_64__)
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  if (!cpuinfo) GTEST_SKIP() << "no /proc/cpuinfo";
+  std::string line, vendor;
+  int family = -1;
+  while (std::getline(cpuinfo, line) && (vendor.empty() || family < 0)) {
+    const std::string value = line.substr(line.find(':') + 1);
+    if (line.rfind("vendor_id", 0) == 0) vendor = value.substr(value.find_first_not_of(' '));
+    if (line.rfind("cpu family", 0) == 0) family = std::stoi(value);
+  }
+  ASSERT_FALSE(vendor.empty());
+  ASSERT_GE(family, 0);
+  EXPECT_EQ(sk::amd_cpu_family(), vendor == "AuthenticAMD" ? family : 0) << vendor;
+#else
+  EXPECT_EQ(sk::amd_cpu_family(), 0);
 #endif
 }
 

@@ -96,18 +96,24 @@ TEST(Planner, CandidatesServeTheProblem) {
   }
 }
 
+// Candidates of the planner for quad on `shape` that run `variant`, by name.
+std::vector<std::string> variant_candidates(const Planner& planner, Shape shape, Layout layout,
+                                            const std::string& variant) {
+  ShiftProblem p = quad_problem(shape, 2);
+  p.layout = layout;
+  std::vector<std::string> out;
+  for (const Candidate& c : planner.candidates(p, PlanMode::measure)) {
+    if (c.variant == variant) out.push_back(c.name());
+  }
+  return out;
+}
+
 // The nhwc copy without its row prefetch is a candidate only where the default would
 // prefetch: one thread, above kernels::kRowPrefetchBytes.
 TEST(Planner, NoPrefetchCandidateOnlyWhereTheCopyPrefetches) {
   Planner planner(in_memory());
   auto names = [&](Shape shape, Layout layout) {
-    ShiftProblem p = quad_problem(shape, 2);
-    p.layout = layout;
-    std::vector<std::string> out;
-    for (const Candidate& c : planner.candidates(p, PlanMode::measure)) {
-      if (c.variant == "noprefetch") out.push_back(c.name());
-    }
-    return out;
+    return variant_candidates(planner, shape, layout, "noprefetch");
   };
   const Shape large{2, 96, 100, 100};
   ASSERT_GT(large.elements() * static_cast<int64_t>(sizeof(float)), kernels::kRowPrefetchBytes);
@@ -115,6 +121,28 @@ TEST(Planner, NoPrefetchCandidateOnlyWhereTheCopyPrefetches) {
             std::vector<std::string>{"copy/" + isa() + "/t1/noprefetch"});
   EXPECT_TRUE(names(large, Layout::nchw).empty());
   EXPECT_TRUE(names({2, 96, 80, 80}, Layout::nhwc).empty()) << "4.9 MiB: no prefetch to drop";
+}
+
+// The nhwc copy with rows forced ahead is a candidate only where the default leaves them
+// to the pixel prefetch: one thread, up to kernels::kPixelPrefetchMaxBytes, on a host
+// where !host_prefetches_rows_with_pixels (Zen 5).
+TEST(Planner, PrefetchCandidateOnlyWhereTheHostSkipsTheRows) {
+  Planner planner(in_memory());
+  auto names = [&](Shape shape, Layout layout) {
+    return variant_candidates(planner, shape, layout, "prefetch");
+  };
+  const Shape large{2, 96, 100, 100};
+  ASSERT_GT(large.elements() * static_cast<int64_t>(sizeof(float)), kernels::kRowPrefetchBytes);
+  ASSERT_LE(large.elements() * static_cast<int64_t>(sizeof(float)),
+            kernels::kPixelPrefetchMaxBytes);
+  const std::vector<std::string> expected =
+      kernels::host_prefetches_rows_with_pixels()
+          ? std::vector<std::string>{}
+          : std::vector<std::string>{"copy/" + isa() + "/t1/prefetch"};
+  EXPECT_EQ(names(large, Layout::nhwc), expected);
+  EXPECT_TRUE(names(large, Layout::nchw).empty());
+  EXPECT_TRUE(names({2, 96, 80, 80}, Layout::nhwc).empty()) << "4.9 MiB: no rows prefetched";
+  EXPECT_TRUE(names({8, 96, 100, 100}, Layout::nhwc).empty()) << "29 MiB: rows on every host";
 }
 
 TEST(Planner, InvalidProblemIsAClearError) {

@@ -311,9 +311,9 @@ TEST(StrategyVariants, UnknownOrMisplacedVariantThrows) {
       {"noprefetch", "nchw"});
 }
 
-// On one thread above kRowPrefetchBytes the default nhwc copy prefetches rows (and, for
-// quad up to 16 MiB, pixels) and the `noprefetch` variant does not: both must be the
-// reference, bit for bit.
+// On one thread above kRowPrefetchBytes the nhwc copy prefetches rows and, for quad up
+// to 16 MiB, pixels: `prefetch` both, the default the pixels and on most hosts the rows,
+// `noprefetch` neither. Each runs its own loop; all must be the reference, bit for bit.
 TEST(StrategyVariants, NhwcCopyWithAndWithoutRowPrefetch) {
   const Shape s{2, 96, 100, 100};
   ASSERT_GT(s.elements() * static_cast<int64_t>(sizeof(float)), kernels::kRowPrefetchBytes);
@@ -321,7 +321,7 @@ TEST(StrategyVariants, NhwcCopyWithAndWithoutRowPrefetch) {
   for (Boundary b : {Boundary::zero, Boundary::keep}) {
     const ShiftSpec spec = parse_pattern("quad:2", s.c, b);
     const std::vector<float> want = reference(x, s, Layout::nhwc, spec);
-    for (const char* variant : {"", "noprefetch"}) {
+    for (const char* variant : {"", "noprefetch", "prefetch"}) {
       Tensor y(s, Layout::nhwc);
       ShiftOp(s, Layout::nhwc, spec, {Strategy::copy, 1, variant})
           .run({x.data(), s, Layout::nhwc}, y.view());

@@ -65,12 +65,12 @@ std::string why_no_variant(Strategy strategy, Layout layout, const std::string& 
   }
   return std::string("strategy ") + strategy_name(strategy) + " has no variant '" + variant +
          "' in layout " + layout_name(layout) +
-         " (variants: copy nt, and noprefetch in nhwc; dwconv nhwc, in nchw only)";
+         " (variants: copy nt, and noprefetch and prefetch in nhwc; dwconv nhwc, in nchw only)";
 }
 
 std::vector<std::string> strategy_variants(Strategy strategy, Layout layout) {
   if (strategy == Strategy::copy) {
-    if (layout == Layout::nhwc) return {"nt", "noprefetch"};
+    if (layout == Layout::nhwc) return {"nt", "noprefetch", "prefetch"};
     return {"nt"};
   }
   if (strategy == Strategy::dwconv && layout == Layout::nchw) return {"nhwc"};

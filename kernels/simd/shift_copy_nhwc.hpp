@@ -21,18 +21,10 @@ inline bool runs_read_several_rows(const ShiftGeometry& g) {
   return false;
 }
 
-// One thread, tensors (bytes) above kRowPrefetchBytes and up to this size (source and
-// output fit a 32 MiB L3 together), runs reading several source rows: the pixel loop
-// also asks for each pixel's sources kPixelPrefetchBytes on (nhwc_pixel_rows.hpp), and
-// runs row by row instead of kInterleavedRows at once. x memcpy, Zen 4, avx512f, paired
-// in one process, four runs each, without / with: quad 8x96x56x56 0.70-0.82 / 0.86-0.91,
-// 12x64x56x56 0.85-0.92 / 1.01-1.02, 32x64x32x32 0.86-0.98 / 0.95-0.99, 32x96x28x28
-// 0.77-0.82 / 0.85-0.87, 16x192x28x28 0.76-0.81 / 0.80-0.84; axial:3:h 8x96x56x56
-// 0.86-0.93 / 0.98-1.03. Beyond L3 the loads wait on memory and the requests only queue
-// (16x96x56x56 0.96-0.98 / 0.87-0.91); on 2 threads the gain and the loss vary with the
-// host's load (8x96x56x56 0.81-0.84 / 0.88-0.89 one hour, 0.92-0.93 / 0.88-0.89 the next).
-constexpr int64_t kPixelPrefetchMaxBytes = int64_t{16} << 20;
-
+// One thread, tensors above kRowPrefetchBytes and up to kPixelPrefetchMaxBytes, runs
+// reading several source rows: the pixel loop also asks for each pixel's sources
+// kPixelPrefetchBytes on (nhwc_pixel_rows.hpp), and runs row by row instead of
+// kInterleavedRows at once.
 inline bool copy_prefetches_pixels(const ShiftGeometry& g, int threads) {
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
   return threads == 1 && bytes > kRowPrefetchBytes && bytes <= kPixelPrefetchMaxBytes &&
@@ -48,11 +40,16 @@ inline bool copy_prefetches_pixels(const ShiftGeometry& g, int threads) {
 // order, which the prefetchers follow, and the extra requests only cost: 64x96x56x56,
 // 1 thread, x memcpy, with / without: uniform:0,1 1.32 / 1.60, uniform:1,0 1.35 / 1.67,
 // axial:3:w 1.31 / 1.51; runs on several rows: quad 1.12-1.21 / 0.96-0.98, axial:3:h
-// 1.31 / 1.11. Null: no prefetch.
-inline const float* first_use_rows(const ShiftArgs& args, const float* image, bool streaming) {
+// 1.31 / 1.11. pixels_prefetched: the loop also asks for each pixel's sources (see
+// CopyPrefetch). Null: no prefetch.
+inline const float* first_use_rows(const ShiftArgs& args, const float* image, bool streaming,
+                                   bool pixels_prefetched) {
   const ShiftGeometry& g = *args.g;
   const int64_t bytes = g.elements() * static_cast<int64_t>(sizeof(float));
-  const bool ahead = args.row_prefetch && copy_prefetches_rows(bytes, args.threads) &&
+  const bool rows = args.prefetch == CopyPrefetch::rows ||
+                    (args.prefetch == CopyPrefetch::host &&
+                     (!pixels_prefetched || host_prefetches_rows_with_pixels()));
+  const bool ahead = rows && copy_prefetches_rows(bytes, args.threads) &&
                      (!streaming || runs_read_several_rows(g));
   return ahead ? image + g.pad_h * g.w * g.c : nullptr;
 }
@@ -74,14 +71,14 @@ void shift_rows_pixel_order(const ShiftArgs& args, const PixelSlots<Arch>& slots
   const ShiftGeometry& g = *args.g;
   const int64_t H = g.h, row = g.w * g.c;
   const bool pixel_prefetch =
-      !Streaming && args.row_prefetch && copy_prefetches_pixels(g, args.threads);
+      !Streaming && args.prefetch != CopyPrefetch::none && copy_prefetches_pixels(g, args.threads);
   // Rows [r0, r1) from image r0 / H, across images where r1 goes past it.
   auto rows = [&](int64_t r0, int64_t r1, bool across_images) {
     const int64_t n = r0 / H;
     const float* image = args.src + n * H * row;
-    rows_by_vectors<Arch, Streaming>(g, slots, image, args.dst + n * H * row, r0 - n * H,
-                                     r1 - n * H, first_use_rows(args, image, Streaming),
-                                     pixel_prefetch, across_images);
+    rows_by_vectors<Arch, Streaming>(
+        g, slots, image, args.dst + n * H * row, r0 - n * H, r1 - n * H,
+        first_use_rows(args, image, Streaming, pixel_prefetch), pixel_prefetch, across_images);
   };
   auto by_image = [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1;) {
@@ -136,7 +133,7 @@ void shift_copy_nhwc(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
       continue;
     }
     shift_pixels_by_runs<Arch, Streaming>(g, image, out, hh, 0, edge);
-    const float* first_use = first_use_rows(args, image, Streaming);
+    const float* first_use = first_use_rows(args, image, Streaming, false);
     const float* ahead = first_use && hh + g.pad_h + 2 < H ? first_use + (hh + 2) * row : nullptr;
     for (int64_t b = edge; b < W - edge; b += block) {
       const int64_t b1 = std::min(W - edge, b + block);

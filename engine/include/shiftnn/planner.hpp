@@ -41,7 +41,8 @@ struct Candidate {
   Strategy strategy = Strategy::copy;
   int threads = 1;
   // A kernel variant of the strategy (ShiftOptions::variant): "nt" = copy with
-  // streaming stores, "noprefetch" = nhwc copy without software prefetch, "nhwc" = dwconv
+  // streaming stores, "noprefetch" = nhwc copy without software prefetch, "prefetch" =
+  // nhwc copy asking for rows ahead wherever the kernel can, "nhwc" = dwconv
   // convolving nchw tensors in nhwc; empty: default.
   std::string variant;
 

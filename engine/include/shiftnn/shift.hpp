@@ -23,8 +23,9 @@ struct ShiftOptions {
   // beyond the caches; in nhwc where pixels are whole vectors), "noprefetch" (nhwc copy
   // without software prefetch: the default asks for source rows ahead on one thread
   // above 7 MiB, and up to 16 MiB also for each pixel's sources where they lie on
-  // several rows), "nhwc" (dwconv on nchw tensors convolving in nhwc instead of the blocked
-  // layout). Empty: the default.
+  // several rows, there without the rows on CPUs where they measured slower, as Zen 5),
+  // "prefetch" (nhwc copy asking for both wherever they apply), "nhwc" (dwconv on nchw tensors
+  // convolving in nhwc instead of the blocked layout). Empty: the default.
   std::string variant;
 
   ShiftOptions() = default;

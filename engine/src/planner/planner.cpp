@@ -212,8 +212,14 @@ std::vector<Candidate> Planner::candidates(const ShiftProblem& problem, PlanMode
     for (int t : thread_counts(p.threads, mode)) {
       out.push_back({s, t, ""});
       for (const std::string& v : variants) {
-        // Without the row prefetch the copy differs only where it would prefetch.
+        // Without software prefetch the copy differs only where it would prefetch, and
+        // with rows forced ahead only where the host leaves them to the pixel prefetch.
         if (v == "noprefetch" && !kernels::copy_prefetches_rows(bytes, t)) continue;
+        if (v == "prefetch" &&
+            !(kernels::copy_prefetches_rows(bytes, t) && bytes <= kernels::kPixelPrefetchMaxBytes &&
+              !kernels::host_prefetches_rows_with_pixels())) {
+          continue;
+        }
         out.push_back({s, t, v});
       }
     }

@@ -14,20 +14,21 @@ namespace {
 
 class TableKernelExecutor final : public ShiftExecutor {
  public:
-  // row_prefetch: ShiftArgs::row_prefetch (false for copy's `noprefetch` variant).
+  // prefetch: ShiftArgs::prefetch (copy's `noprefetch` and `prefetch` variants).
   TableKernelExecutor(const kernels::ShiftGeometry& g, int threads, kernels::ShiftKernel kernel,
-                      std::string name, bool needs_scratch, bool row_prefetch = true)
+                      std::string name, bool needs_scratch,
+                      kernels::CopyPrefetch prefetch = kernels::CopyPrefetch::host)
       : g_(g),
         threads_(threads),
         kernel_(kernel),
         name_(std::move(name)),
         needs_scratch_(needs_scratch),
-        row_prefetch_(row_prefetch) {}
+        prefetch_(prefetch) {}
 
   void run(const float* src, float* dst) const override {
     const int64_t items = kernels::shift_work_items(g_);
     parallel_for(items, threads_, [&](int64_t begin, int64_t end, int) {
-      const kernels::ShiftArgs args{&g_, src, dst, omp_get_num_threads(), row_prefetch_};
+      const kernels::ShiftArgs args{&g_, src, dst, omp_get_num_threads(), prefetch_};
       if (!needs_scratch_) {
         kernel_(args, begin, end, nullptr);
         return;
@@ -47,7 +48,7 @@ class TableKernelExecutor final : public ShiftExecutor {
   kernels::ShiftKernel kernel_;
   std::string name_;
   bool needs_scratch_;
-  bool row_prefetch_;
+  kernels::CopyPrefetch prefetch_;
 };
 
 bool nchw(const kernels::ShiftGeometry& g) {
@@ -82,11 +83,12 @@ std::unique_ptr<ShiftExecutor> make_copy_executor(const kernels::ShiftGeometry& 
         g, threads, kernels::active_kernels().shift_blend_nhwc,
         SHIFTNN_KERNEL_NAME(shift_blend_nhwc, kernels::active_isa()), false);
   }
-  if (variant == "noprefetch") {
-    assert(!nchw(g) && "noprefetch is an nhwc variant (why_no_variant)");
+  if (variant == "noprefetch" || variant == "prefetch") {
+    assert(!nchw(g) && "prefetch variants are nhwc ones (why_no_variant)");
     return std::make_unique<TableKernelExecutor>(
         g, threads, kernels::active_kernels().shift_copy_nhwc,
-        SHIFTNN_KERNEL_NAME(shift_copy_nhwc, kernels::active_isa()), false, false);
+        SHIFTNN_KERNEL_NAME(shift_copy_nhwc, kernels::active_isa()), false,
+        variant == "prefetch" ? kernels::CopyPrefetch::rows : kernels::CopyPrefetch::none);
   }
   return SHIFTNN_PICK(g, shift_copy, false);
 }
