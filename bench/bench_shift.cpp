@@ -243,14 +243,15 @@ struct Registrar {
           }
         }
       }
-      // The identity shift, which copy's nchw kernel runs as one plain vector copy: how
-      // close to memcpy a kernel storing through vector registers comes on this host.
-      const std::string identity = "uniform:0,0";
+      // A shift along w only, which copy's nchw kernel runs as one vector loop (runs along
+      // h go to memcpy): how close to memcpy a kernel storing through vector registers
+      // comes on this host.
+      const std::string along_w = "uniform:0,1";
       for (int t : thread_counts()) {
         const std::string name =
-            "paired/copy/nchw/zero/" + identity + "/" + shape.str() + "/t" + std::to_string(t);
+            "paired/copy/nchw/zero/" + along_w + "/" + shape.str() + "/t" + std::to_string(t);
         tune_manual(benchmark::RegisterBenchmark(name.c_str(), bench_copy_paired, Layout::nchw,
-                                                 Boundary::zero, shape, t, identity));
+                                                 Boundary::zero, shape, t, along_w));
       }
     }
   }

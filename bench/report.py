@@ -339,9 +339,11 @@ def render(out):
                "Paired: copy and memcpy timed one after the other in every iteration of one "
                "benchmark, so both see the same machine state. Cells: median over iterations "
                "of memcpy time / copy time (memcpy us / copy us, medians). The last column pairs "
-               "memcpy with the identity shift (`uniform:0,0`), which the nchw kernel runs as "
-               "one plain vector copy: the most a kernel storing through vector registers "
-               "reaches on this host, whatever it computes.", "",
+               "memcpy with a shift along w only (`uniform:0,1`), which the nchw kernel runs as "
+               "one vector loop with the border column masked: about the most a kernel storing "
+               "through vector registers reaches on this host. Runs along h (half of quad) in "
+               "planes of 128 floats or more are one memcpy with their border rows rewritten, "
+               "and the identity shift is memcpy.", "",
                paired_table(bench, shapes, t), "",
                "The variant with streaming stores (`nt`, which the planner weighs from 4 MiB "
                "up), same cells:", "", memcpy_table(bench, shapes, t, "copy_nt"), ""]

@@ -278,6 +278,21 @@ TEST_P(ShiftKernelTest, RandomRunsInWholeVectorPixels) {
   }
 }
 
+// Runs along rows of at least kLongCopyMinFloats in planes of at least
+// kRowShiftedCopyMinPlane: the nchw copy moves them with one long copy and rewrites the
+// border rows after it, one vector at a time where a border is shorter than a vector
+// (rows narrower than it; at a range's end that vector reaches back into the plane);
+// shifts of the whole plane and beyond; the three uneven ranges cut runs mid-way.
+TEST_P(ShiftKernelTest, LongRunsAlongRows) {
+  for (const Shape& s : {Shape{2, 96, 14, 14}, Shape{1, 64, 43, 3}, Shape{1, 32, 9, 15}}) {
+    for (const char* pattern : {"quad", "quad:2", "axial:3:h", "uniform:1,0", "uniform:-2,0"}) {
+      check(s, from_pattern(pattern, s.c), true);
+    }
+  }
+  check({1, 40, 13, 11}, from_pattern("uniform:13,0", 40), true);
+  check({1, 40, 13, 11}, from_pattern("uniform:-20,0", 40), true);
+}
+
 TEST_P(ShiftKernelTest, LargeQuad) {
   check({1, 96, 56, 56}, from_pattern("quad", 96), true);
 }

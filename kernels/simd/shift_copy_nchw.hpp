@@ -184,6 +184,58 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
   scalar(e);
 }
 
+// dst[x, x + n) = Keep ? src[x, x + n) : 0 for a span within [b, e), the caller's work
+// of at least a vector (elements). A span shorter than a vector rewrites a whole vector
+// of [b, e) with only its lanes replaced: one 7-float row of each 7x7 plane stored float
+// by float cost as much as the long copy of the run (1x768x7x7).
+template <class Arch, bool Keep>
+void rewrite_span(const float* src, float* dst, int64_t x, int64_t n, int64_t b, int64_t e) {
+  using B = Batch<Arch>;
+  constexpr int64_t V = lanes<Arch>();
+  if (n >= V) {
+    if constexpr (Keep) {
+      copy_floats<Arch>(src + x, dst + x, n);
+    } else {
+      fill_floats<Arch>(dst + x, n, 0.0f);
+    }
+    return;
+  }
+  const int64_t at = x + V <= e ? x : x + n - V;
+  assert(at >= b);
+  const B lane = B::load_aligned(kLaneIndex);
+  const auto in_span =
+      lane >= B(static_cast<float>(x - at)) && lane < B(static_cast<float>(x - at + n));
+  const B fresh = Keep ? B::load_unaligned(src + at) : B(0.0f);
+  xsimd::select(in_span, fresh, B::load_unaligned(dst + at)).store_unaligned(dst + at);
+}
+
+// row_shifted_copy needs planes of this many floats: memcpy leaves its output in L2, so
+// each border rewritten after it costs a store to a line not in L1 (~1 ns, Zen 5), which
+// 7x7 planes do not earn back. 192 7x7 / 96 14x14 planes moved by one row, memcpy and a
+// masked store per plane, ns: 500 / 890, a vector loop 490 / 1040, memcpy alone 320 / 820.
+constexpr int64_t kRowShiftedCopyMinPlane = 128;
+
+// A run displaced along rows only, zero or keep, over planes [b, e) (elements): one long
+// copy of everything whose source lies in the run, then the |dh| rows of each plane
+// whose source lies outside it rewritten. The long copy is memcpy (copy_floats), which
+// masked_flat_copy's vector stores cannot match in L2 on Zen 5.
+template <class Arch, bool Keep>
+void row_shifted_copy(const float* src, float* dst, int64_t b, int64_t e, int64_t off,
+                      const SourceWindow& win) {
+  if (win.q_lo >= win.q_hi) {  // |dh| >= h: no source inside
+    rewrite_span<Arch, Keep>(src, dst, b, e - b, b, e);
+    return;
+  }
+  const int64_t lo = b + win.q_lo, hi = e - (win.plane - win.q_hi);
+  copy_floats<Arch>(src + lo - off, dst + lo, hi - lo);
+  for (int64_t p = b; p < e; p += win.plane) {
+    if (win.q_lo > 0) rewrite_span<Arch, Keep>(src, dst, p, win.q_lo, b, e);
+    if (win.q_hi < win.plane) {
+      rewrite_span<Arch, Keep>(src, dst, p + win.q_hi, win.plane - win.q_hi, b, e);
+    }
+  }
+}
+
 // One output row of a replicate or circular plane shift.
 template <class Arch>
 void shift_row_clamped_or_wrapped(const float* row, float* out, int64_t W, int32_t dw, Boundary b) {
@@ -226,6 +278,9 @@ void shift_copy_nchw(const ShiftArgs& args, int64_t begin, int64_t end, float*) 
       auto with_axes = [&](auto keep_c) {
         if (run.dh == 0) {
           copy(keep_c, std::false_type(), std::true_type());
+        } else if (run.dw == 0 && !Streaming && P >= kRowShiftedCopyMinPlane &&
+                   (p_end - p) * P >= kLongCopyMinFloats) {
+          row_shifted_copy<Arch, decltype(keep_c)::value>(src, dst, p * P, p_end * P, off, win);
         } else if (run.dw == 0) {
           copy(keep_c, std::true_type(), std::false_type());
         } else {
