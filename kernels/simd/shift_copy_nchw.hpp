@@ -222,12 +222,10 @@ constexpr int64_t kRowShiftedCopyMinPlane = 128;
 template <class Arch, bool Keep>
 void row_shifted_copy(const float* src, float* dst, int64_t b, int64_t e, int64_t off,
                       const SourceWindow& win) {
-  if (win.q_lo >= win.q_hi) {  // |dh| >= h: no source inside
-    rewrite_span<Arch, Keep>(src, dst, b, e - b, b, e);
-    return;
+  if (win.q_lo < win.q_hi) {  // else |dh| >= h: the borders are the whole planes
+    const int64_t lo = b + win.q_lo, hi = e - (win.plane - win.q_hi);
+    copy_floats<Arch>(src + lo - off, dst + lo, hi - lo);
   }
-  const int64_t lo = b + win.q_lo, hi = e - (win.plane - win.q_hi);
-  copy_floats<Arch>(src + lo - off, dst + lo, hi - lo);
   for (int64_t p = b; p < e; p += win.plane) {
     if (win.q_lo > 0) rewrite_span<Arch, Keep>(src, dst, p, win.q_lo, b, e);
     if (win.q_hi < win.plane) {
