@@ -225,10 +225,11 @@ TEST_P(ShiftKernelTest, WholeVectorPixelsWithSplitRuns) {
 }
 
 // Channels past the pixel order on every ISA (over 256), in runs of whole vectors (384)
-// and not (264): the nhwc copy run by run, with its streamed variant's aligned runs and
-// unaligned heads and tails.
+// and not (264, 770): the nhwc copy run by run, with its streamed variant's aligned runs
+// and unaligned heads and tails, and runs of 192-193 floats that take several groups of
+// four vectors on every ISA before their single vectors and tail.
 TEST_P(ShiftKernelTest, WideChannelsRunByRun) {
-  for (const Shape& s : {Shape{2, 384, 5, 7}, Shape{1, 264, 4, 9}}) {
+  for (const Shape& s : {Shape{2, 384, 5, 7}, Shape{1, 264, 4, 9}, Shape{1, 770, 3, 4}}) {
     for (const char* pattern : {"quad", "quad:2", "axial:3:h"}) {
       check(s, from_pattern(pattern, s.c), true);
     }

@@ -189,7 +189,8 @@ void masked_flat_copy(const float* src, float* dst, int64_t b, int64_t e, int64_
 // of [b, e) with only its lanes replaced: one 7-float row of each 7x7 plane stored float
 // by float cost as much as the long copy of the run (1x768x7x7).
 template <class Arch, bool Keep>
-void rewrite_span(const float* src, float* dst, int64_t x, int64_t n, int64_t b, int64_t e) {
+void rewrite_span(const float* src, float* dst, int64_t x, int64_t n, [[maybe_unused]] int64_t b,
+                  int64_t e) {
   using B = Batch<Arch>;
   constexpr int64_t V = lanes<Arch>();
   if (n >= V) {
