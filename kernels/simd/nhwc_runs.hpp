@@ -57,7 +57,7 @@ inline const float* row_source(const ShiftGeometry& g, const float* image, int64
 // count runs of n >= lanes floats, run j from src + j * stride to dst + j * stride
 // (floats). Kept to plain vector loops: a copy_floats call per run of a pixel costs
 // ~7% at 1x192x28x28. Four vectors are loaded before they are stored (1x768x7x7 quad,
-// 1 thread, Zen 5: 0.56-0.61 -> 0.61-0.65x memcpy). Streaming applies where every run
+// 1 thread, Zen 5: 0.56-0.61 -> 0.60-0.65x memcpy). Streaming applies where every run
 // is whole aligned vectors.
 template <class Arch, bool Streaming = false>
 void copy_runs(const float* src, float* dst, int64_t n, int64_t count, int64_t stride) {
